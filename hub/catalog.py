@@ -1,0 +1,61 @@
+"""Read what publishing wrote about sources: last run, status, size of the live graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.config import HubConfig
+from hub.iris import MH, PROV, Iris
+from hub.store.oxigraph import OxigraphStore
+
+
+@dataclass
+class SourceStatus:
+    """The state of one configured source, as the metadata graph records it."""
+
+    id: str
+    project: str
+    kind: str
+    schedule: str
+    last_status: str | None
+    last_run: str | None
+    last_message: str | None
+    published_triples: int
+
+
+def source_statuses(store: OxigraphStore, config: HubConfig) -> list[SourceStatus]:
+    """One row per configured source, with its latest run (any status)."""
+    iris = Iris(config.base_iri)
+    rows = store.select(
+        f"""SELECT ?dataset ?status ?start ?message WHERE {{
+          GRAPH <{iris.meta_graph}> {{
+            ?run <{PROV}used> ?dataset ; <{MH}status> ?status ; <{PROV}startedAtTime> ?start .
+            OPTIONAL {{ ?run <{MH}statusMessage> ?message }}
+          }}
+        }}"""
+    )
+    latest: dict[str, dict] = {}
+    for row in rows:
+        dataset = row["dataset"].value
+        if dataset not in latest or row["start"].value > latest[dataset]["start"].value:
+            latest[dataset] = row
+    out = []
+    for source in config.sources.values():
+        row = latest.get(iris.dataset(source.id))
+        live = iris.source_graph(source.id)
+        schedule = ""
+        if source.schedule is not None:
+            schedule = source.schedule.cron or f"every {source.schedule.every}"
+        out.append(
+            SourceStatus(
+                id=source.id,
+                project=source.project,
+                kind=source.kind,
+                schedule=schedule or "manual",
+                last_status=row["status"].value if row else None,
+                last_run=row["start"].value if row else None,
+                last_message=row["message"].value if row and "message" in row else None,
+                published_triples=store.graph_size(live) if store.has_graph(live) else 0,
+            )
+        )
+    return out

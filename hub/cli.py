@@ -1,0 +1,224 @@
+"""The `hub` command: harvest, sources, query, serve, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+
+from hub.catalog import source_statuses
+from hub.config import HubConfig, load_config
+from hub.errors import HubError
+from hub.iris import Iris
+from hub.pipeline.programme import load_programme
+from hub.pipeline.provenance import RunReport
+from hub.pipeline.run import run_source
+from hub.store import open_store
+from hub.store.oxigraph import OxigraphStore
+
+log = logging.getLogger("hub")
+SHOWN_ERRORS = 5
+
+
+def _open(config: HubConfig, *, read_only: bool = False) -> OxigraphStore:
+    iris = Iris(config.base_iri)
+    return open_store(config.store_path, read_only=read_only, hidden_prefix=iris.staging_root)
+
+
+def _progress(source_id: str):  # noqa: ANN202
+    if not sys.stderr.isatty():
+        return None
+
+    def show(count: int) -> None:
+        sys.stderr.write(f"\r  {source_id}: {count:,} records…")
+        sys.stderr.flush()
+
+    return show
+
+
+def print_report(report: RunReport) -> None:
+    """The one-line summary, then the first errors and warnings."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    print(report.summary())
+    for error in report.errors[:SHOWN_ERRORS]:
+        print(f"    error: {error}")
+    if len(report.errors) > SHOWN_ERRORS:
+        print(f"    … and {len(report.errors) - SHOWN_ERRORS} more (see the run in the metadata graph)")
+    for warning in report.warnings[:SHOWN_ERRORS]:
+        print(f"    warning: {warning}")
+
+
+def harvest_all(config: HubConfig, store: OxigraphStore, source_ids: Sequence[str]) -> bool:
+    """Run the named sources (all when none); True when every run published."""
+    ids = list(source_ids) or list(config.sources)
+    for source_id in ids:
+        config.source(source_id)  # unknown ids fail before anything runs
+    load_programme(store, config)
+    ok = True
+    for source_id in ids:
+        report = run_source(config, store, source_id, progress=_progress(source_id))
+        print_report(report)
+        ok = ok and report.ok
+    store.flush()
+    return ok
+
+
+def cmd_harvest(config: HubConfig, args: argparse.Namespace) -> int:
+    store = _open(config)
+    return 0 if harvest_all(config, store, args.sources) else 1
+
+
+def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
+    if not config.store_path.exists():
+        rows = []
+        print(f"(no store yet at {config.store_path}: run `hub harvest`)")
+        statuses = None
+    else:
+        statuses = source_statuses(_open(config, read_only=True), config)
+    rows = [("SOURCE", "PROJECT", "KIND", "SCHEDULE", "LAST RUN", "STATUS", "TRIPLES")]
+    for s in statuses or []:
+        rows.append((s.id, s.project, s.kind, s.schedule, (s.last_run or "never")[:19],
+                     s.last_status or "-", str(s.published_triples)))
+    if statuses is None:
+        for source in config.sources.values():
+            rows.append((source.id, source.project, source.kind, "", "never", "-", "0"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    failing = [s for s in statuses or [] if s.last_status not in (None, "published")]
+    for s in failing:
+        print(f"  {s.id}: {s.last_message}")
+    return 0
+
+
+_FORMATS = {
+    "table": None,
+    "json": ox.QueryResultsFormat.JSON,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "xml": ox.QueryResultsFormat.XML,
+}
+
+
+def cmd_query(config: HubConfig, args: argparse.Namespace) -> int:
+    store = _open(config, read_only=True)
+    result = store.query(args.sparql)
+    if isinstance(result, ox.QueryBoolean):
+        print("true" if bool(result) else "false")
+        return 0
+    if isinstance(result, ox.QueryTriples):
+        sys.stdout.buffer.write(result.serialize(format=ox.RdfFormat.TURTLE) or b"")
+        return 0
+    fmt = _FORMATS[args.format]
+    if fmt is not None:
+        sys.stdout.buffer.write(result.serialize(format=fmt) or b"")
+        return 0
+    names = [v.value for v in result.variables]
+    print("\t".join(names))
+    for row in result:
+        print("\t".join("" if row[n] is None else _short(row[n]) for n in names))
+    return 0
+
+
+def _short(term: object) -> str:
+    if isinstance(term, ox.Literal):
+        return term.value
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    return str(term)
+
+
+def serve(config: HubConfig, store: OxigraphStore, host: str, port: int, *, scheduler: bool) -> None:
+    """Serve the API (and run the scheduler) until interrupted."""
+    import uvicorn
+
+    from hub.api import create_app
+    from hub.scheduler import build_scheduler
+
+    jobs = build_scheduler(config, store) if scheduler else None
+    if jobs is not None:
+        jobs.start()
+    app = create_app(config, store, scheduler=jobs)
+    print(f"Marittimo Hub serving on http://{host}:{port}/  (SPARQL: http://{host}:{port}/sparql)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=False)
+        store.flush()
+
+
+def cmd_serve(config: HubConfig, args: argparse.Namespace) -> int:
+    store = _open(config)
+    load_programme(store, config)
+    serve(config, store, args.host or config.serve.host, args.port or config.serve.port,
+          scheduler=config.serve.scheduler and not args.no_scheduler)
+    return 0
+
+
+def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.demo import build_demo_databases
+
+    build_demo_databases(config.root)
+    store = _open(config)
+    ok = harvest_all(config, store, [])
+    if not ok:
+        print("some demo sources failed (see above); serving what was published")
+    serve(config, store, args.host or config.serve.host, args.port or config.serve.port,
+          scheduler=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description=__doc__)
+    parser.add_argument("--config", help="config file (default: $HUB_CONFIG or ./hub.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("harvest", help="harvest, map, validate and publish sources")
+    p.add_argument("sources", nargs="*", help="source ids (default: all)")
+    p.set_defaults(func=cmd_harvest)
+
+    p = sub.add_parser("sources", help="list sources with their last run")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("query", help="run a SPARQL query against the store")
+    p.add_argument("sparql")
+    p.add_argument("--format", choices=sorted(_FORMATS), default="table")
+    p.set_defaults(func=cmd_query)
+
+    for name, func, text in (
+        ("serve", cmd_serve, "serve the SPARQL endpoint and API, with the scheduler"),
+        ("demo", cmd_demo, "harvest the bundled demo sources, then serve"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host", default=None)
+        p.add_argument("--port", type=int, default=None)
+        if name == "serve":
+            p.add_argument("--no-scheduler", action="store_true", help="do not run schedules")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = load_config(args.config)
+        return args.func(config, args)
+    except HubError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

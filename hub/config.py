@@ -1,0 +1,258 @@
+"""Load and check `hub.toml`: store, base IRI, projects, sources, schedules.
+
+Environment variables prefixed `HUB_` override the file (`HUB_CONFIG`,
+`HUB_STORE`, `HUB_BASE_IRI`). Secrets are written in the file as
+`{ env = "NAME" }` and resolved only when a source runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.errors import ConfigError
+
+DEFAULT_CONFIG = "hub.toml"
+SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+HARVESTER_KINDS = ("files", "sql")
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+
+
+class EnvOverrides(BaseSettings):
+    """`HUB_*` environment variables that override the config file."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+    config: str | None = None
+    store: str | None = None
+    base_iri: str | None = None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Schedule(_Strict):
+    """When a source runs: a cron expression or a fixed interval (`30m`, `6h`, `1d`)."""
+
+    cron: str | None = None
+    every: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _check_every(cls, value: str | None) -> str | None:
+        if value is not None and not _DURATION.match(value.strip()):
+            raise ValueError(f"`{value}` is not an interval; write a number and a unit, e.g. '30m', '6h', '1d'")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError(f"`{value}` is not a cron expression; write five fields, e.g. '0 3 * * *'")
+        return value
+
+    def seconds(self) -> int | None:
+        """The interval in seconds, or None for a cron schedule."""
+        if self.every is None:
+            return None
+        number, unit = _DURATION.match(self.every.strip()).groups()  # type: ignore[union-attr]
+        return int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+class Quality(_Strict):
+    """Gates a run must pass before it is published."""
+
+    max_error_rate: float = Field(0.05, ge=0, le=1)
+    min_records: int = Field(1, ge=0)
+    fail_on_shacl_violation: bool = True
+
+
+class Project(_Strict):
+    """A project not in the programme file, or extra facts about one that is."""
+
+    name: str
+    homepage: str | None = None
+
+
+class SourceConfig(_Strict):
+    """One source: where its records come from, how they map, who looks after it."""
+
+    id: str = ""
+    project: str
+    kind: str
+    mapping: str
+    title: str = ""
+    description: str = ""
+    licence: str
+    steward: str
+    schedule: Schedule | None = None
+    key: str | None = None
+    quality: Quality | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("kind")
+    @classmethod
+    def _check_kind(cls, value: str) -> str:
+        if value not in HARVESTER_KINDS:
+            raise ValueError(f"unknown kind `{value}`; use one of {', '.join(HARVESTER_KINDS)}")
+        return value
+
+    @field_validator("licence")
+    @classmethod
+    def _check_licence(cls, value: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9+.-]*:\S+$", value):
+            raise ValueError(f"`{value}` is not an IRI; give the licence's URL, e.g. https://creativecommons.org/licenses/by/4.0/")
+        return value
+
+
+class HubSection(_Strict):
+    base_iri: str = "https://hub.example.org/"
+    store: str = "var/store"
+    data_dir: str = "var"
+    keep_versions: int = Field(2, ge=1)
+
+    @field_validator("base_iri")
+    @classmethod
+    def _check_base(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s<>\"{}|\\^`]+/$", value):
+            raise ValueError(f"`{value}` must be an http(s) IRI ending in '/', e.g. https://hub.example.org/")
+        return value
+
+
+class ServeSection(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    scheduler: bool = True
+
+
+class HubConfig(_Strict):
+    """The whole configuration, with paths resolved against the config file's folder."""
+
+    hub: HubSection = Field(default_factory=HubSection)
+    quality: Quality = Field(default_factory=Quality)
+    serve: ServeSection = Field(default_factory=ServeSection)
+    projects: dict[str, Project] = Field(default_factory=dict)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    root: Path = Path(".")
+    path: Path | None = None
+
+    @property
+    def base_iri(self) -> str:
+        return self.hub.base_iri
+
+    @property
+    def store_path(self) -> Path:
+        return self.resolve(self.hub.store)
+
+    @property
+    def data_path(self) -> Path:
+        return self.resolve(self.hub.data_dir)
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path from the config, taken relative to the config file's folder."""
+        p = Path(path)
+        return p if p.is_absolute() else self.root / p
+
+    def source(self, source_id: str) -> SourceConfig:
+        """The source with this id, or a ConfigError listing the known ones."""
+        try:
+            return self.sources[source_id]
+        except KeyError:
+            known = ", ".join(sorted(self.sources)) or "(none)"
+            raise ConfigError(
+                f"no source `{source_id}` in {self.path or 'the config'}; known sources: {known}"
+            ) from None
+
+    def quality_for(self, source: SourceConfig) -> Quality:
+        return source.quality or self.quality
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def load_config(path: str | Path | None = None) -> HubConfig:
+    """Read, check and return the configuration.
+
+    The file is `path`, else `$HUB_CONFIG`, else `./hub.toml`.
+    """
+    env = EnvOverrides()
+    chosen = Path(path or env.config or DEFAULT_CONFIG)
+    if not chosen.exists():
+        raise ConfigError(
+            f"config file {chosen} not found; run from the repository root, "
+            "or pass --config FILE, or set HUB_CONFIG"
+        )
+    try:
+        raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{chosen}: not valid TOML: {exc}; fix the syntax at that line") from None
+    return parse_config(raw, chosen, env)
+
+
+def parse_config(raw: dict[str, Any], path: Path, env: EnvOverrides | None = None) -> HubConfig:
+    """Check a parsed config dict; errors name the key and the fix."""
+    env = env or EnvOverrides()
+    raw = dict(raw)
+    hub = dict(raw.get("hub", {}))
+    if env.store:
+        hub["store"] = env.store
+    if env.base_iri:
+        hub["base_iri"] = env.base_iri
+    raw["hub"] = hub
+    try:
+        config = HubConfig.model_validate({**raw, "root": path.resolve().parent, "path": path})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = _key_path(err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "is required; add it"
+            elif err["type"] == "extra_forbidden":
+                msg = "is not a known setting; check its spelling against the README's config reference"
+            problems.append(f"  {key}: {msg}")
+        raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+    for source_id, source in config.sources.items():
+        if not SOURCE_ID.match(source_id):
+            raise ConfigError(
+                f"{path}: sources.{source_id}: a source id is lower-case letters, digits and '-' "
+                "(it becomes part of IRIs); rename it"
+            )
+        source.id = source_id
+        if not config.resolve(source.mapping).exists():
+            raise ConfigError(
+                f"{path}: sources.{source_id}.mapping: file {source.mapping} not found; "
+                "give the path of the YARRRML mapping, relative to the config file"
+            )
+    return config
+
+
+def resolve_secrets(value: Any, *, where: str) -> Any:
+    """Replace every `{env = "NAME"}` in `value` by the environment variable's value."""
+    if isinstance(value, dict):
+        if set(value) == {"env"}:
+            name = value["env"]
+            if name not in os.environ:
+                raise ConfigError(
+                    f"{where}: environment variable {name} is not set; export it before running"
+                )
+            return os.environ[name]
+        return {k: resolve_secrets(v, where=f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_secrets(v, where=f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def source_options(config: HubConfig, source: SourceConfig) -> dict[str, Any]:
+    """The source's options with secrets resolved and relative paths kept as written."""
+    return resolve_secrets(source.options, where=f"sources.{source.id}.options")
+
+
+KindName = Literal["files", "sql"]

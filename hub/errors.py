@@ -1,0 +1,65 @@
+"""The hub's exceptions: every message names the source, record or line, and the fix.
+
+    HubError
+    ├── ConfigError          hub.toml is wrong (names the key and the fix)
+    ├── MappingError         a mapping file is malformed (names file and line)
+    ├── HarvestError         a source could not be read (names the source)
+    ├── RecordError          one record could not be mapped (the run goes on)
+    ├── StoreError           the store could not be opened or written
+    └── QueryError           a SPARQL query is malformed or not allowed
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base class of every error the hub raises on purpose."""
+
+
+class ConfigError(HubError):
+    """The configuration file is wrong; the message names the key and the fix."""
+
+
+class MappingError(HubError):
+    """A mapping file is malformed; raised before any record is harvested."""
+
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.reason = message
+        where = f"{file} line {line}" if line else file
+        super().__init__(f"{where}: {message}")
+
+
+class HarvestError(HubError):
+    """A source could not be read; the message names the source and what went wrong."""
+
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        self.reason = message
+        super().__init__(f"source `{source}`: {message}")
+
+
+class RecordError(HubError):
+    """One record could not be turned into RDF; the run goes on without it."""
+
+    def __init__(self, message: str, *, file: str = "", line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.reason = message
+        super().__init__(message)
+
+    def located(self) -> str:
+        """The reason with the mapping file and line it comes from."""
+        if self.file:
+            where = f"{self.file} line {self.line}" if self.line else self.file
+            return f"{where}: {self.reason}"
+        return self.reason
+
+
+class StoreError(HubError):
+    """The store could not be opened, read or written."""
+
+
+class QueryError(HubError):
+    """A SPARQL query is malformed or not allowed on this endpoint."""

@@ -1,0 +1,180 @@
+"""One run of one source: harvest -> map -> stage -> validate -> publish, with provenance.
+
+The live graph of a source changes only in `publish`, after every gate passed;
+any failure before that drops the staging graph and leaves the live graph as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from harvesters import get_harvester
+from hub.config import HubConfig, SourceConfig, source_options
+from hub.errors import HubError
+from hub.iris import Iris
+from hub.mapping.compile import load_mapping
+from hub.mapping.runner import MappingRunner
+from hub.pipeline.programme import known_projects, ontology_path
+from hub.pipeline.provenance import RunReport, describe_source, record_run
+from hub.pipeline.stream import ChunkReader
+from hub.store.oxigraph import OxigraphStore
+from hub.validation import load_shapes, validate_graph
+
+log = logging.getLogger("hub.pipeline")
+Progress = Callable[[int], None]
+
+
+@lru_cache(maxsize=4)
+def _shapes(path: str):  # noqa: ANN202 - cached parsed shapes
+    return load_shapes(path)
+
+
+def new_run_id(now: datetime) -> str:
+    """A sortable, unique run id: UTC time plus a short random tail."""
+    return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
+
+
+class SourceRun:
+    """Runs one source once; `execute()` returns the report and never raises for bad data."""
+
+    def __init__(
+        self,
+        config: HubConfig,
+        store: OxigraphStore,
+        source: SourceConfig,
+        *,
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.source = source
+        self.iris = Iris(config.base_iri)
+        self.progress = progress
+        now = datetime.now(UTC)
+        self.report = RunReport(source=source.id, run_id=new_run_id(now), started=now,
+                                mapping_file=source.mapping)
+        self.staging = self.iris.version_graph(source.id, self.report.run_id)
+
+    def execute(self) -> RunReport:
+        report = self.report
+        try:
+            self._check_project()
+            describe_source(self.store, self.config, self.source)
+            self._stage()
+            self._gate()
+            self._validate()
+            self._publish()
+        except HubError as exc:
+            report.status = "failed"
+            report.message = report.message or str(exc)
+        except Exception as exc:  # a bug or an unexpected fault: still never publish
+            log.exception("run of source %s failed unexpectedly", self.source.id)
+            report.status = "failed"
+            report.message = f"unexpected {type(exc).__name__}: {exc}"
+        finally:
+            report.ended = datetime.now(UTC)
+            if report.status != "published":
+                self._discard()
+            try:
+                record_run(self.store, self.config, report)
+            except Exception:  # provenance must not hide the run's own outcome
+                log.exception("could not record run %s of %s", report.run_id, self.source.id)
+        return report
+
+    def _check_project(self) -> None:
+        if self.source.project not in known_projects(self.store, self.config):
+            raise HubError(
+                f"sources.{self.source.id}.project: unknown project `{self.source.project}`; "
+                "use a project id of ontology/programme.ttl or declare it under [projects]"
+            )
+
+    def _stage(self) -> None:
+        report, source = self.report, self.source
+        mapping = load_mapping(
+            self.config.resolve(source.mapping), source_id=source.id, iris=self.iris,
+            display=source.mapping,
+        )
+        report.mapping_hash = mapping.sha256
+        harvest = get_harvester(source.kind)
+        records = harvest(source.id, source_options(self.config, source), root=self.config.root)
+        runner = MappingRunner(mapping, source=source.id, record_key=source.key)
+        chunks = runner.run(self._counted(records))
+        try:
+            self.store.bulk_load([io.BufferedReader(ChunkReader(chunks), 1 << 20)], self.staging)
+        finally:
+            stats = runner.stats
+            report.records, report.record_errors, report.triples = (
+                stats.records, stats.failed, stats.triples)
+            report.errors = [f.message(source.id) for f in stats.failures]
+            report.warnings = runner.unmatched_references()
+
+    def _counted(self, records):  # noqa: ANN001, ANN202 - passes records through
+        if self.progress is None:
+            yield from records
+            return
+        for number, record in enumerate(records, start=1):
+            if number % 10_000 == 0:
+                self.progress(number)
+            yield record
+
+    def _gate(self) -> None:
+        report = self.report
+        quality = self.config.quality_for(self.source)
+        if report.records < quality.min_records:
+            report.message = (
+                f"{report.records} records harvested, fewer than the minimum {quality.min_records}; "
+                "check the source (empty file, wrong query?) — nothing was published"
+            )
+            raise HubError(report.message)
+        rate = report.record_errors / report.records if report.records else 0.0
+        if rate > quality.max_error_rate:
+            report.message = (
+                f"{report.record_errors} of {report.records} records ({rate:.0%}) could not be "
+                f"mapped, above the limit of {quality.max_error_rate:.0%}; fix the mapping or "
+                "the data (see the errors) — nothing was published"
+            )
+            raise HubError(report.message)
+
+    def _validate(self) -> None:
+        shapes = _shapes(str(ontology_path("shapes.ttl")))
+        result = validate_graph(self.store, self.staging, shapes)
+        self.report.violations = result.error_count
+        quality = self.config.quality_for(self.source)
+        problems = [v.message for v in result.violations]
+        self.report.errors.extend(problems[:50])
+        if result.error_count and quality.fail_on_shacl_violation:
+            self.report.message = (
+                f"{result.error_count} SHACL violation(s) in the staged data; "
+                "fix the mapping or the data — nothing was published"
+            )
+            raise HubError(self.report.message)
+
+    def _publish(self) -> None:
+        live = self.iris.source_graph(self.source.id)
+        self.store.publish(self.staging, live)
+        self.report.status = "published"
+        self._prune_versions()
+
+    def _prune_versions(self) -> None:
+        prefix = self.iris.version_prefix(self.source.id)
+        versions = sorted(g for g in self.store.named_graphs() if g.startswith(prefix))
+        for graph in versions[: -self.config.hub.keep_versions]:
+            self.store.drop_graph(graph)
+
+    def _discard(self) -> None:
+        try:
+            self.store.drop_graph(self.staging)
+        except HubError:
+            log.exception("could not drop staging graph %s", self.staging)
+
+
+def run_source(
+    config: HubConfig, store: OxigraphStore, source_id: str, *, progress: Progress | None = None
+) -> RunReport:
+    """Harvest, map, validate and (if every gate passes) publish one source."""
+    return SourceRun(config, store, config.source(source_id), progress=progress).execute()

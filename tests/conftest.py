@@ -1,0 +1,48 @@
+"""Shared fixtures: a real on-disk store, a config, the demo sources."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hub.config import HubConfig, load_config
+from hub.iris import Iris
+from hub.store import open_store
+from hub.store.oxigraph import OxigraphStore
+
+REPO = Path(__file__).resolve().parents[1]
+BASE = "https://hub.example.org/"
+
+
+@pytest.fixture
+def iris() -> Iris:
+    return Iris(BASE)
+
+
+@pytest.fixture
+def store(tmp_path: Path, iris: Iris) -> OxigraphStore:
+    """A real pyoxigraph store on disk, in a fresh folder."""
+    return open_store(tmp_path / "store", hidden_prefix=iris.staging_root)
+
+
+@pytest.fixture
+def demo_root(tmp_path: Path) -> Path:
+    """A copy of the repository's config, mappings and demo data, with its own store."""
+    root = tmp_path / "demo"
+    root.mkdir()
+    shutil.copy(REPO / "hub.toml", root / "hub.toml")
+    shutil.copytree(REPO / "mappings", root / "mappings")
+    shutil.copytree(REPO / "hub" / "demo" / "data", root / "hub" / "demo" / "data",
+                    ignore=shutil.ignore_patterns("*.sqlite"))
+    return root
+
+
+@pytest.fixture
+def demo_config(demo_root: Path) -> HubConfig:
+    """The bundled demo configuration, pointing at a copy of the demo data."""
+    from hub.demo import build_demo_databases
+
+    build_demo_databases(demo_root)
+    return load_config(demo_root / "hub.toml")
