@@ -12,7 +12,6 @@ import pyoxigraph as ox
 from hub.catalog import source_statuses
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
-from hub.iris import Iris
 from hub.pipeline.programme import load_programme
 from hub.pipeline.provenance import RunReport
 from hub.pipeline.run import run_source
@@ -24,8 +23,7 @@ SHOWN_ERRORS = 5
 
 
 def _open(config: HubConfig, *, read_only: bool = False) -> OxigraphStore:
-    iris = Iris(config.base_iri)
-    return open_store(config.store_path, read_only=read_only, hidden_prefix=iris.staging_root)
+    return open_store(config.store_path, read_only=read_only)
 
 
 def _progress(source_id: str):  # noqa: ANN202
@@ -47,7 +45,9 @@ def print_report(report: RunReport) -> None:
     for error in report.errors[:SHOWN_ERRORS]:
         print(f"    error: {error}")
     if len(report.errors) > SHOWN_ERRORS:
-        print(f"    … and {len(report.errors) - SHOWN_ERRORS} more (see the run in the metadata graph)")
+        print(
+            f"    … and {len(report.errors) - SHOWN_ERRORS} more (see the run in the metadata graph)"
+        )
     for warning in report.warnings[:SHOWN_ERRORS]:
         print(f"    warning: {warning}")
 
@@ -81,8 +81,17 @@ def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
         statuses = source_statuses(_open(config, read_only=True), config)
     rows = [("SOURCE", "PROJECT", "KIND", "SCHEDULE", "LAST RUN", "STATUS", "TRIPLES")]
     for s in statuses or []:
-        rows.append((s.id, s.project, s.kind, s.schedule, (s.last_run or "never")[:19],
-                     s.last_status or "-", str(s.published_triples)))
+        rows.append(
+            (
+                s.id,
+                s.project,
+                s.kind,
+                s.schedule,
+                (s.last_run or "never")[:19],
+                s.last_status or "-",
+                str(s.published_triples),
+            )
+        )
     if statuses is None:
         for source in config.sources.values():
             rows.append((source.id, source.project, source.kind, "", "never", "-", "0"))
@@ -132,7 +141,9 @@ def _short(term: object) -> str:
     return str(term)
 
 
-def serve(config: HubConfig, store: OxigraphStore, host: str, port: int, *, scheduler: bool) -> None:
+def serve(
+    config: HubConfig, store: OxigraphStore, host: str, port: int, *, scheduler: bool
+) -> None:
     """Serve the API (and run the scheduler) until interrupted."""
     import uvicorn
 
@@ -155,8 +166,13 @@ def serve(config: HubConfig, store: OxigraphStore, host: str, port: int, *, sche
 def cmd_serve(config: HubConfig, args: argparse.Namespace) -> int:
     store = _open(config)
     load_programme(store, config)
-    serve(config, store, args.host or config.serve.host, args.port or config.serve.port,
-          scheduler=config.serve.scheduler and not args.no_scheduler)
+    serve(
+        config,
+        store,
+        args.host or config.serve.host,
+        args.port or config.serve.port,
+        scheduler=config.serve.scheduler and not args.no_scheduler,
+    )
     return 0
 
 
@@ -168,8 +184,13 @@ def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
     ok = harvest_all(config, store, [])
     if not ok:
         print("some demo sources failed (see above); serving what was published")
-    serve(config, store, args.host or config.serve.host, args.port or config.serve.port,
-          scheduler=False)
+    serve(
+        config,
+        store,
+        args.host or config.serve.host,
+        args.port or config.serve.port,
+        scheduler=False,
+    )
     return 0
 
 

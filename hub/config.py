@@ -47,14 +47,18 @@ class Schedule(_Strict):
     @classmethod
     def _check_every(cls, value: str | None) -> str | None:
         if value is not None and not _DURATION.match(value.strip()):
-            raise ValueError(f"`{value}` is not an interval; write a number and a unit, e.g. '30m', '6h', '1d'")
+            raise ValueError(
+                f"`{value}` is not an interval; write a number and a unit, e.g. '30m', '6h', '1d'"
+            )
         return value
 
     @field_validator("cron")
     @classmethod
     def _check_cron(cls, value: str | None) -> str | None:
         if value is not None and len(value.split()) != 5:
-            raise ValueError(f"`{value}` is not a cron expression; write five fields, e.g. '0 3 * * *'")
+            raise ValueError(
+                f"`{value}` is not a cron expression; write five fields, e.g. '0 3 * * *'"
+            )
         return value
 
     def seconds(self) -> int | None:
@@ -107,7 +111,9 @@ class SourceConfig(_Strict):
     @classmethod
     def _check_licence(cls, value: str) -> str:
         if not re.match(r"^[a-z][a-z0-9+.-]*:\S+$", value):
-            raise ValueError(f"`{value}` is not an IRI; give the licence's URL, e.g. https://creativecommons.org/licenses/by/4.0/")
+            raise ValueError(
+                f"`{value}` is not an IRI; give the licence's URL, e.g. https://creativecommons.org/licenses/by/4.0/"
+            )
         return value
 
 
@@ -116,12 +122,15 @@ class HubSection(_Strict):
     store: str = "var/store"
     data_dir: str = "var"
     keep_versions: int = Field(2, ge=1)
+    shapes: str | None = None
 
     @field_validator("base_iri")
     @classmethod
     def _check_base(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s<>\"{}|\\^`]+/$", value):
-            raise ValueError(f"`{value}` must be an http(s) IRI ending in '/', e.g. https://hub.example.org/")
+            raise ValueError(
+                f"`{value}` must be an http(s) IRI ending in '/', e.g. https://hub.example.org/"
+            )
         return value
 
 
@@ -153,6 +162,13 @@ class HubConfig(_Strict):
     @property
     def data_path(self) -> Path:
         return self.resolve(self.hub.data_dir)
+
+    @property
+    def shapes_path(self) -> Path:
+        """The SHACL shapes every run is validated against (bundled ones by default)."""
+        if self.hub.shapes:
+            return self.resolve(self.hub.shapes)
+        return Path(__file__).resolve().parents[1] / "ontology" / "shapes.ttl"
 
     def resolve(self, path: str | Path) -> Path:
         """A path from the config, taken relative to the config file's folder."""

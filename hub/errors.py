@@ -1,12 +1,12 @@
 """The hub's exceptions: every message names the source, record or line, and the fix.
 
-    HubError
-    ├── ConfigError          hub.toml is wrong (names the key and the fix)
-    ├── MappingError         a mapping file is malformed (names file and line)
-    ├── HarvestError         a source could not be read (names the source)
-    ├── RecordError          one record could not be mapped (the run goes on)
-    ├── StoreError           the store could not be opened or written
-    └── QueryError           a SPARQL query is malformed or not allowed
+HubError
+├── ConfigError          hub.toml is wrong (names the key and the fix)
+├── MappingError         a mapping file is malformed (names file and line)
+├── HarvestError         a source could not be read (names the source)
+├── RecordError          one record could not be mapped (the run goes on)
+├── StoreError           the store could not be opened or written
+└── QueryError           a SPARQL query is malformed or not allowed
 """
 
 from __future__ import annotations

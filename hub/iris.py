@@ -43,18 +43,6 @@ class Iris:
         return f"{self.base}graph/{source}"
 
     @property
-    def staging_root(self) -> str:
-        """Graphs under this prefix are internal: staged runs and kept versions."""
-        return f"{self.base}staging/"
-
-    def version_graph(self, source: str, run_id: str) -> str:
-        """The staging graph of one run; after publishing it is kept as that version."""
-        return f"{self.staging_root}{source}/{run_id}"
-
-    def version_prefix(self, source: str) -> str:
-        return f"{self.staging_root}{source}/"
-
-    @property
     def meta_graph(self) -> str:
         return f"{self.base}graph/meta"
 

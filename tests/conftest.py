@@ -24,7 +24,7 @@ def iris() -> Iris:
 @pytest.fixture
 def store(tmp_path: Path, iris: Iris) -> OxigraphStore:
     """A real pyoxigraph store on disk, in a fresh folder."""
-    return open_store(tmp_path / "store", hidden_prefix=iris.staging_root)
+    return open_store(tmp_path / "store")
 
 
 @pytest.fixture
@@ -34,8 +34,11 @@ def demo_root(tmp_path: Path) -> Path:
     root.mkdir()
     shutil.copy(REPO / "hub.toml", root / "hub.toml")
     shutil.copytree(REPO / "mappings", root / "mappings")
-    shutil.copytree(REPO / "hub" / "demo" / "data", root / "hub" / "demo" / "data",
-                    ignore=shutil.ignore_patterns("*.sqlite"))
+    shutil.copytree(
+        REPO / "hub" / "demo" / "data",
+        root / "hub" / "demo" / "data",
+        ignore=shutil.ignore_patterns("*.sqlite"),
+    )
     return root
 
 

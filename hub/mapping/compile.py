@@ -190,7 +190,8 @@ class _Compiler:
             if len(entry) not in (2, 3):
                 raise self.fail(
                     line,
-                    f"a `po` entry is [predicate, object] or [predicate, object, datatype|lang~lang]; got {len(entry)} items",
+                    "a `po` entry is [predicate, object] or "
+                    f"[predicate, object, datatype|lang~lang]; got {len(entry)} items",
                 )
             predicate, value = entry[0], entry[1]
             extra = entry[2] if len(entry) == 3 else None

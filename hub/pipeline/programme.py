@@ -29,7 +29,9 @@ def programme_turtle(config: HubConfig) -> bytes:
         path = ontology_path(name)
         if not path.exists():
             raise ConfigError(f"ontology file {path} is missing; restore it from the repository")
-        for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=iris.programme_base):
+        for triple in ox.parse(
+            path=str(path), format=ox.RdfFormat.TURTLE, base_iri=iris.programme_base
+        ):
             out.append(f"{triple} .\n".encode())
     for project_id, project in config.projects.items():
         iri = f"<{iris.project(project_id)}>"

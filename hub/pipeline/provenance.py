@@ -29,6 +29,7 @@ class RunReport:
     message: str = ""
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -102,7 +103,9 @@ def _contact(steward: str) -> str:
     return nt_literal(steward)
 
 
-def record_run(store: OxigraphStore, config: HubConfig, report: RunReport, max_errors: int = 20) -> None:
+def record_run(
+    store: OxigraphStore, config: HubConfig, report: RunReport, max_errors: int = 20
+) -> None:
     """Add one run to the metadata graph; on publish, point the dataset at it."""
     iris = Iris(config.base_iri)
     run = _iri(iris.run(report.source, report.run_id))
@@ -129,9 +132,14 @@ def record_run(store: OxigraphStore, config: HubConfig, report: RunReport, max_e
     for error in report.errors[:max_errors]:
         triples.append((run, _iri(MH + "errorMessage"), nt_literal(error)))
     if report.ok:
-        version = _iri(iris.version_graph(report.source, report.run_id))
         triples.append((run, _iri(PROV + "generated"), _iri(iris.source_graph(report.source))))
-        triples.append((run, _iri(MH + "versionGraph"), version))
+        triples.append(
+            (
+                run,
+                _iri(MH + "versionFile"),
+                nt_literal(f"versions/{report.source}/{report.run_id}.nt"),
+            )
+        )
     body = "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
     update = f"INSERT DATA {{ GRAPH {meta} {{ {body} }} }}"
     if report.ok:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import logging
 import secrets
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -19,9 +21,10 @@ from hub.errors import HubError
 from hub.iris import Iris
 from hub.mapping.compile import load_mapping
 from hub.mapping.runner import MappingRunner
-from hub.pipeline.programme import known_projects, ontology_path
+from hub.pipeline.programme import known_projects
 from hub.pipeline.provenance import RunReport, describe_source, record_run
 from hub.pipeline.stream import ChunkReader
+from hub.store import staging_store
 from hub.store.oxigraph import OxigraphStore
 from hub.validation import load_shapes, validate_graph
 
@@ -56,19 +59,32 @@ class SourceRun:
         self.iris = Iris(config.base_iri)
         self.progress = progress
         now = datetime.now(UTC)
-        self.report = RunReport(source=source.id, run_id=new_run_id(now), started=now,
-                                mapping_file=source.mapping)
-        self.staging = self.iris.version_graph(source.id, self.report.run_id)
+        self.report = RunReport(
+            source=source.id, run_id=new_run_id(now), started=now, mapping_file=source.mapping
+        )
+        self.live = self.iris.source_graph(source.id)
+        self.versions = config.data_path / "versions" / source.id
+        self.version_file = self.versions / f"{self.report.run_id}.nt"
+        self.staging_dir = config.data_path / "staging" / f"{source.id}-{self.report.run_id}"
 
     def execute(self) -> RunReport:
         report = self.report
         try:
             self._check_project()
             describe_source(self.store, self.config, self.source)
-            self._stage()
-            self._gate()
-            self._validate()
-            self._publish()
+            with staging_store(self.staging_dir) as staging:
+                with self._phase("harvest+map+stage"):
+                    self._stage(staging)
+                self._gate()
+                with self._phase("validate"):
+                    self._validate(staging)
+                with self._phase("publish"):
+                    self.versions.mkdir(parents=True, exist_ok=True)
+                    staging.dump_graph_to(self.live, self.version_file)
+            with self._phase("publish"):
+                self.store.publish_file(self.live, self.version_file)
+                report.status = "published"
+                self._prune_versions()
         except HubError as exc:
             report.status = "failed"
             report.message = report.message or str(exc)
@@ -79,12 +95,23 @@ class SourceRun:
         finally:
             report.ended = datetime.now(UTC)
             if report.status != "published":
-                self._discard()
+                self.version_file.unlink(missing_ok=True)
             try:
-                record_run(self.store, self.config, report)
+                with self._phase("provenance"):
+                    record_run(self.store, self.config, report)
             except Exception:  # provenance must not hide the run's own outcome
                 log.exception("could not record run %s of %s", report.run_id, self.source.id)
         return report
+
+    @contextmanager
+    def _phase(self, name: str):  # noqa: ANN202 - times one step of the run
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.phases[name] = (
+                self.report.phases.get(name, 0.0) + time.perf_counter() - start
+            )
 
     def _check_project(self) -> None:
         if self.source.project not in known_projects(self.store, self.config):
@@ -93,10 +120,12 @@ class SourceRun:
                 "use a project id of ontology/programme.ttl or declare it under [projects]"
             )
 
-    def _stage(self) -> None:
+    def _stage(self, staging: OxigraphStore) -> None:
         report, source = self.report, self.source
         mapping = load_mapping(
-            self.config.resolve(source.mapping), source_id=source.id, iris=self.iris,
+            self.config.resolve(source.mapping),
+            source_id=source.id,
+            iris=self.iris,
             display=source.mapping,
         )
         report.mapping_hash = mapping.sha256
@@ -105,11 +134,14 @@ class SourceRun:
         runner = MappingRunner(mapping, source=source.id, record_key=source.key)
         chunks = runner.run(self._counted(records))
         try:
-            self.store.bulk_load([io.BufferedReader(ChunkReader(chunks), 1 << 20)], self.staging)
+            staging.bulk_load([io.BufferedReader(ChunkReader(chunks), 1 << 20)], self.live)
         finally:
             stats = runner.stats
             report.records, report.record_errors, report.triples = (
-                stats.records, stats.failed, stats.triples)
+                stats.records,
+                stats.failed,
+                stats.triples,
+            )
             report.errors = [f.message(source.id) for f in stats.failures]
             report.warnings = runner.unmatched_references()
 
@@ -140,37 +172,25 @@ class SourceRun:
             )
             raise HubError(report.message)
 
-    def _validate(self) -> None:
-        shapes = _shapes(str(ontology_path("shapes.ttl")))
-        result = validate_graph(self.store, self.staging, shapes)
+    def _validate(self, staging: OxigraphStore) -> None:
+        shapes_file = self.config.shapes_path
+        if not shapes_file.exists():
+            raise HubError(f"shapes file {shapes_file} not found; fix hub.shapes in the config")
+        result = validate_graph(staging, self.live, _shapes(str(shapes_file)))
         self.report.violations = result.error_count
-        quality = self.config.quality_for(self.source)
-        problems = [v.message for v in result.violations]
-        self.report.errors.extend(problems[:50])
-        if result.error_count and quality.fail_on_shacl_violation:
+        self.report.errors.extend(v.message for v in result.violations[:50])
+        if result.error_count and self.config.quality_for(self.source).fail_on_shacl_violation:
             self.report.message = (
                 f"{result.error_count} SHACL violation(s) in the staged data; "
                 "fix the mapping or the data — nothing was published"
             )
             raise HubError(self.report.message)
 
-    def _publish(self) -> None:
-        live = self.iris.source_graph(self.source.id)
-        self.store.publish(self.staging, live)
-        self.report.status = "published"
-        self._prune_versions()
-
     def _prune_versions(self) -> None:
-        prefix = self.iris.version_prefix(self.source.id)
-        versions = sorted(g for g in self.store.named_graphs() if g.startswith(prefix))
-        for graph in versions[: -self.config.hub.keep_versions]:
-            self.store.drop_graph(graph)
-
-    def _discard(self) -> None:
-        try:
-            self.store.drop_graph(self.staging)
-        except HubError:
-            log.exception("could not drop staging graph %s", self.staging)
+        """Keep the newest `keep_versions` version files of this source (for rollback)."""
+        files = sorted(self.versions.glob("*.nt"))
+        for old in files[: -self.config.hub.keep_versions]:
+            old.unlink(missing_ok=True)
 
 
 def run_source(

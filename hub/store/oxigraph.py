@@ -1,13 +1,18 @@
 """The embedded store: pyoxigraph on disk, owned by one process.
 
-Staging graphs are bulk-loaded (fast, not transactional: nobody reads them);
-publishing copies a staging graph into the live graph in one SPARQL update,
-which Oxigraph runs as one transaction, so readers see the old graph or the
-new one and never a mix.
+Each query reads one consistent snapshot, taken when it starts. A publish
+(drop the old graph, bulk-load the new one: fast, but two steps) holds the
+write side of a readers-writer lock, so no query can *start* in between;
+queries already running keep their snapshot and are not waited for. So every
+reader sees the old graph or the new one, never a mix. A journal file next to
+the store makes the publish crash-safe: an interrupted publish is redone at
+the next start from the version file it names.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -16,111 +21,126 @@ from typing import IO
 import pyoxigraph as ox
 
 from hub.errors import QueryError, StoreError
+from hub.store.rwlock import ReadWriteLock
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
-def _iri(value: str) -> str:
-    if any(c in value for c in '<>"{}|^`\\ \n'):
-        raise StoreError(f"`{value}` is not a valid IRI for a graph name")
+def sparql_iri(value: str) -> str:
+    """An IRI written for SPARQL, refusing characters that could break out of `<...>`."""
+    if not value or any(c in value for c in '<>"{}|^`\\ \n\r\t'):
+        raise StoreError(f"`{value}` is not a valid IRI")
     return f"<{value}>"
 
 
-class OxigraphStore:
-    """An on-disk Oxigraph store with the few operations the hub needs."""
+def _open(path: Path, read_only: bool) -> ox.Store:
+    try:
+        return ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+    except OSError as exc:
+        hint = ""
+        if "lock" in str(exc).lower():
+            hint = (
+                "; another process (a running `hub serve` or `hub demo`?) has it open for "
+                "writing: stop it first (`hub query` and `hub sources` can run alongside it)"
+            )
+        raise StoreError(f"cannot open the store at {path}: {exc}{hint}") from None
 
-    def __init__(
-        self, path: Path, *, read_only: bool = False, hidden_prefix: str | None = None
-    ) -> None:
+
+class OxigraphStore:
+    """An on-disk Oxigraph store with the few operations the hub needs.
+
+    >>> store = OxigraphStore(Path("var/store"))                       # doctest: +SKIP
+    >>> store.publish_file("https://hub.example.org/graph/s", Path("s.nt"))  # doctest: +SKIP
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
-        self.hidden_prefix = hidden_prefix
-        self._write_lock = threading.Lock()
-        try:
-            if read_only:
-                if not path.exists():
-                    raise StoreError(
-                        f"no store at {path}; run `hub harvest` (or `hub demo`) first to create it"
-                    )
-                self._store = ox.Store.read_only(str(path))
-            else:
-                path.mkdir(parents=True, exist_ok=True)
-                self._store = ox.Store(str(path))
-        except OSError as exc:
-            hint = ""
-            if "lock" in str(exc).lower():
-                hint = (
-                    "; another process (a running `hub serve` or `hub demo`?) has it open for "
-                    "writing: stop it, or run the command against that server"
-                )
-            raise StoreError(f"cannot open the store at {path}: {exc}{hint}") from None
+        self.journal = path.with_name(path.name + ".publishing.json")
+        self._write_lock = threading.RLock()
+        self._publishing = ReadWriteLock()
+        if read_only:
+            if not path.exists():
+                raise StoreError(f"no store at {path}; run `hub harvest` (or `hub demo`) first")
+            self._store = _open(path, read_only=True)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._store = _open(path, read_only=False)
+            self._recover()
 
-    # -- reading ---------------------------------------------------------
+    # -- reading -----------------------------------------------------------
     def query(
         self,
         sparql: str,
         *,
-        union_default_graph: bool = True,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
-        include_hidden: bool = False,
+        union_default_graph: bool = True,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run a SPARQL query.
+        """Run a read query; the default graph is the union of all graphs unless given.
 
-        The default graph is the union of all visible graphs unless `default_graphs`
-        is given; hidden graphs (staging, kept versions) are left out of the
-        dataset unless `include_hidden`.
+        The result is lazy but reads one snapshot, taken here, outside any publish.
         """
         kwargs: dict = {}
-        hide = self.hidden_prefix if not include_hidden else None
-        visible = None
-        if hide:
-            visible = [g for g in self.named_graphs() if not g.startswith(hide)]
-        if default_graphs:
-            wanted = [g for g in default_graphs if not (hide and g.startswith(hide))]
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in wanted] or [ox.DefaultGraph()]
-        elif visible is not None and union_default_graph:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in visible] or [ox.DefaultGraph()]
-        else:
-            kwargs["use_default_graph_as_union"] = union_default_graph
-        if named_graphs:
-            kwargs["named_graphs"] = [
-                ox.NamedNode(g) for g in named_graphs if not (hide and g.startswith(hide))
-            ]
-        elif visible is not None:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in visible]
         try:
-            return self._store.query(sparql, **kwargs)
-        except SyntaxError as exc:
-            raise QueryError(str(exc)) from None
-        except ValueError as exc:
+            if default_graphs:
+                kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+            else:
+                kwargs["use_default_graph_as_union"] = union_default_graph
+            if named_graphs:
+                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            with self._publishing.reading():
+                return self._store.query(sparql, **kwargs)
+        except (SyntaxError, ValueError) as exc:
             raise QueryError(str(exc)) from None
 
     def select(self, sparql: str) -> list[dict[str, Term]]:
-        """Rows of a SELECT query as dicts of variable name to term."""
-        result = self.query(sparql, include_hidden=True)
+        """Rows of a SELECT query on the latest state (the hub's own reads), as dicts."""
+        try:
+            result = self._store.query(sparql)
+        except (SyntaxError, ValueError) as exc:
+            raise QueryError(str(exc)) from None
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
         names = [v.value for v in result.variables]
         return [{n: row[n] for n in names if row[n] is not None} for row in result]
 
     def ask(self, sparql: str) -> bool:
-        return bool(self.query(sparql, include_hidden=True))
+        """The answer of an ASK query on the latest state."""
+        try:
+            return bool(self._store.query(sparql))
+        except (SyntaxError, ValueError) as exc:
+            raise QueryError(str(exc)) from None
 
     def graph_size(self, graph: str) -> int:
-        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {_iri(graph)} {{ ?s ?p ?o }} }}")
+        """Number of triples in a named graph."""
+        rows = self.select(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {sparql_iri(graph)} {{ ?s ?p ?o }} }}"
+        )
         return int(rows[0]["n"].value)
 
     def named_graphs(self) -> list[str]:
+        """IRIs of the named graphs, sorted."""
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def has_graph(self, graph: str) -> bool:
+        """True when the named graph exists."""
         return self._store.contains_named_graph(ox.NamedNode(graph))
 
     def dump_graph(self, graph: str, fmt: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> bytes:
-        return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph))
+        """A named graph serialized (small graphs: it is built in memory)."""
+        return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph)) or b""
 
-    # -- writing ---------------------------------------------------------
+    def dump_graph_to(self, graph: str, path: Path) -> None:
+        """Write a named graph as N-Triples to a file, streamed."""
+        self._store.dump(
+            output=str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)
+        )
+
+    def quads(self, graph: str) -> Iterator[ox.Quad]:
+        return self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+
+    # -- writing -----------------------------------------------------------
     def _writable(self) -> None:
         if self.read_only:
             raise StoreError(f"the store at {self.path} is open read-only")
@@ -131,53 +151,97 @@ class OxigraphStore:
         with self._write_lock:
             try:
                 self._store.update(sparql)
-            except SyntaxError as exc:
+            except (SyntaxError, ValueError) as exc:
                 raise QueryError(str(exc)) from None
 
-    def bulk_load(self, chunks: Iterable[bytes], graph: str) -> None:
-        """Load N-Triples chunks into `graph`, fast and without a transaction (staging only)."""
+    def bulk_load(self, chunks: Iterable[bytes | IO[bytes]], graph: str) -> None:
+        """Load N-Triples (bytes or binary files) into `graph`, fast, without a transaction.
+
+        Only for graphs nobody reads yet (a staging store); readers of this store
+        do not see the data until the load has finished.
+        """
         self._writable()
         target = ox.NamedNode(graph)
         with self._write_lock:
             for chunk in chunks:
                 self._store.bulk_load(chunk, ox.RdfFormat.N_TRIPLES, to_graph=target)
 
-    def load(self, data: bytes | str | IO[bytes], fmt: ox.RdfFormat, graph: str,
-             base_iri: str | None = None) -> None:
+    def load(
+        self,
+        data: bytes | str | IO[bytes],
+        fmt: ox.RdfFormat,
+        graph: str,
+        base_iri: str | None = None,
+    ) -> None:
         """Load a small document into `graph` in one transaction."""
         self._writable()
         with self._write_lock:
             self._store.load(data, fmt, to_graph=ox.NamedNode(graph), base_iri=base_iri)
 
-    def replace_graph(self, graph: str, data: bytes, fmt: ox.RdfFormat,
-                      base_iri: str | None = None) -> None:
-        """Replace a small graph's content with `data`, atomically (load aside, then COPY)."""
+    def replace_graph(
+        self, graph: str, data: bytes, fmt: ox.RdfFormat, base_iri: str | None = None
+    ) -> None:
+        """Replace a small graph's content with `data`, in one transaction."""
         self._writable()
-        aside = graph + "/.replacing"
+        target = ox.NamedNode(graph)
+        quads = [
+            ox.Quad(t.subject, t.predicate, t.object, target)
+            for t in ox.parse(data, fmt, base_iri=base_iri)
+        ]
         with self._write_lock:
-            self._store.update(f"DROP SILENT GRAPH {_iri(aside)}")
-            self._store.load(data, fmt, to_graph=ox.NamedNode(aside), base_iri=base_iri)
-            self._store.update(f"COPY SILENT {_iri(aside)} TO {_iri(graph)}; DROP SILENT GRAPH {_iri(aside)}")
+            self._store.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
+            self._store.extend(quads)
 
-    def publish(self, staging: str, live: str) -> None:
-        """Make `live` an exact copy of `staging` in one transaction."""
+    def publish_file(self, graph: str, ntriples: Path) -> None:
+        """Make `graph` hold exactly the triples of an N-Triples file; atomic for readers.
+
+        Crash-safe: the journal names the file, and an interrupted publish is
+        redone when the store is next opened for writing.
+        """
         self._writable()
-        with self._write_lock:
-            self._store.update(f"COPY SILENT {_iri(staging)} TO {_iri(live)}")
+        with self._write_lock, self._publishing.writing():
+            self._write_journal({"graph": graph, "file": str(ntriples)})
+            self._replace_from_file(graph, ntriples)
+            self.journal.unlink(missing_ok=True)
+
+    def _replace_from_file(self, graph: str, ntriples: Path) -> None:
+        self._store.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
+        self._store.bulk_load(
+            path=str(ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph)
+        )
+        self._store.flush()
+
+    def _write_journal(self, entry: dict) -> None:
+        tmp = self.journal.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(entry, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(self.journal)
+
+    def _recover(self) -> None:
+        """Finish a publish that a crash interrupted (redo it from its version file)."""
+        if not self.journal.exists():
+            return
+        entry = json.loads(self.journal.read_text(encoding="utf-8"))
+        source_file = Path(entry["file"])
+        if not source_file.exists():
+            raise StoreError(
+                f"an interrupted publish of {entry['graph']} cannot be redone: {source_file} is "
+                f"missing; restore it, or delete {self.journal} and re-harvest that source"
+            )
+        self._replace_from_file(entry["graph"], source_file)
+        self.journal.unlink()
 
     def drop_graph(self, graph: str) -> None:
-        self._writable()
-        with self._write_lock:
-            self._store.update(f"DROP SILENT GRAPH {_iri(graph)}")
-
-    def quads(self, graph: str) -> Iterator[ox.Quad]:
-        return self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        """Remove a named graph (one transaction)."""
+        self.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
 
     def flush(self) -> None:
         if not self.read_only:
             self._store.flush()
 
     def close(self) -> None:
-        """Release the store (pyoxigraph closes it when the object is dropped)."""
+        """Flush and release the store."""
         self.flush()
         del self._store

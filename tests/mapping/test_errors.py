@@ -18,13 +18,29 @@ def compile_text(text: str):
 @pytest.mark.parametrize(
     ("text", "line", "needle"),
     [
-        ("mappings:\n  m:\n    s: id:$(id)\n    po:\n      - [shema:name, $(n)]\n", 5, "did you mean `schema:`"),
+        (
+            "mappings:\n  m:\n    s: id:$(id)\n    po:\n      - [shema:name, $(n)]\n",
+            5,
+            "did you mean `schema:`",
+        ),
         ("mappings:\n  m:\n    s: id:$(id)\n    po: [[schema:name, $(n)]\n", 5, "at line 4)"),
         ("mappings:\n  m:\n    po:\n      - [schema:name, $(n)]\n", 2, "needs a subject"),
-        ("mappings:\n  m:\n    s: id:$(id)\n    pp:\n      - [a, schema:Place]\n", 4, "did you mean `po`"),
+        (
+            "mappings:\n  m:\n    s: id:$(id)\n    pp:\n      - [a, schema:Place]\n",
+            4,
+            "did you mean `po`",
+        ),
         ("mappings:\n  m:\n    s: id:$(id\n", 3, "not closed"),
-        ("mappings:\n  m:\n    s: id:$(id)\n    po:\n      - [schema:name, $(n), 'it fr~lang']\n", 5, "not a language tag"),
-        ("mappings:\n  m:\n    s: id:$(id)\n    po:\n      - [schema:name]\n", 5, "[predicate, object]"),
+        (
+            "mappings:\n  m:\n    s: id:$(id)\n    po:\n      - [schema:name, $(n), 'it fr~lang']\n",
+            5,
+            "not a language tag",
+        ),
+        (
+            "mappings:\n  m:\n    s: id:$(id)\n    po:\n      - [schema:name]\n",
+            5,
+            "[predicate, object]",
+        ),
         ("prefixes:\n  id: https://x.example/\nmappings:\n  m:\n    s: id:$(id)\n", 2, "built in"),
         ("mappings:\n  m:\n    s: id:$(a[?(@.x)])\n", 3, "supported subset"),
         ("mappings:\n  m:\n    s: $(id)/x\n", 3, "must start with a prefix or an IRI"),
@@ -42,6 +58,8 @@ def test_malformed_mapping_names_file_and_line(text: str, line: int, needle: str
 
 
 def test_valid_mapping_records_hash_and_prefixes() -> None:
-    mapping = compile_text("prefixes:\n  ex: https://ex.example/\nmappings:\n  m:\n    s: ex:$(id)\n")
+    mapping = compile_text(
+        "prefixes:\n  ex: https://ex.example/\nmappings:\n  m:\n    s: ex:$(id)\n"
+    )
     assert len(mapping.sha256) == 64
     assert mapping.triples_maps[0].subject.parts[0] == "https://ex.example/"

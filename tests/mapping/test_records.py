@@ -20,7 +20,9 @@ mappings:
 
 
 def runner() -> MappingRunner:
-    mapping = compile_mapping(MAPPING, file="mappings/x.yml", source_id="x", iris=Iris("https://h.example/"))
+    mapping = compile_mapping(
+        MAPPING, file="mappings/x.yml", source_id="x", iris=Iris("https://h.example/")
+    )
     return MappingRunner(mapping, source="x", record_key="id")
 
 
@@ -61,7 +63,9 @@ def test_bad_records_are_reported_and_the_rest_is_mapped() -> None:
 def test_unmatched_reference_warns_with_suggestion() -> None:
     mapping = compile_mapping(
         "mappings:\n  m:\n    s: id:$(id)\n    po:\n      - [schema:name, $(nmae)]\n",
-        file="mappings/x.yml", source_id="x", iris=Iris("https://h.example/"),
+        file="mappings/x.yml",
+        source_id="x",
+        iris=Iris("https://h.example/"),
     )
     r = MappingRunner(mapping, source="x", record_key="id")
     list(r.run([{"id": "1", "name": "a"}, {"id": "2", "name": "b"}]))

@@ -1,0 +1,252 @@
+"""Benchmark: harvest-map-validate-publish a generated CSV vs pyoxigraph's own bulk loader.
+
+Generates a CSV of N rows (id, name, lat, lon, municipality, category; seven
+triples a row) and the same triples as a pre-written N-Triples file. In the
+same run it measures, each in a fresh child process with a fresh store:
+
+- floor: `pyoxigraph.Store.bulk_load` of the N-Triples file (what we cannot beat);
+- hub:   `hub harvest` of the CSV through the whole pipeline (files harvester,
+         YARRRML mapping, staging, SHACL validation, atomic publish, provenance).
+
+Prints rows/s, triples/s, seconds per phase and peak memory (max RSS). Usage:
+
+    python bench/bench_publish.py                 # 1,000,000 rows (and 100,000 for memory growth)
+    python bench/bench_publish.py --rows 200000 --small 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TOWNS = [
+    "Lucca",
+    "Pisa",
+    "Livorno",
+    "Genova",
+    "La Spezia",
+    "Sanremo",
+    "Cagliari",
+    "Alghero",
+    "Olbia",
+    "Ajaccio",
+    "Bastia",
+    "Bonifacio",
+    "Nice",
+    "Antibes",
+    "Menton",
+    "Toulon",
+]
+CATEGORIES = ["nature", "culture", "food-and-wine", "sea-and-coast", "outdoor", "events"]
+BASE = "https://hub.example.org/"
+SCHEMA = "https://schema.org/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+MAPPING = """\
+prefixes:
+  category: https://w3id.org/marittimo-hub/category/
+mappings:
+  place:
+    s: id:$(id)
+    po:
+      - [a, schema:TouristAttraction]
+      - [schema:identifier, $(id)]
+      - [schema:name, $(name), it~lang]
+      - [schema:latitude, $(lat), xsd:decimal]
+      - [schema:longitude, $(lon), xsd:decimal]
+      - [schema:addressLocality, $(municipality)]
+      - [mh:category, category:$(category)~iri]
+"""
+
+SHAPES = """\
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix schema: <https://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix b: <https://example.org/bench#> .
+b:Place a sh:NodeShape ; sh:targetClass schema:TouristAttraction ;
+  sh:property [ sh:path schema:name ; sh:minCount 1 ; sh:datatype rdf:langString ] ;
+  sh:property [ sh:path schema:identifier ; sh:minCount 1 ; sh:maxCount 1 ] ;
+  sh:property [ sh:path schema:latitude ; sh:datatype xsd:decimal ; sh:maxCount 1 ;
+                sh:minInclusive -90 ; sh:maxInclusive 90 ] ;
+  sh:property [ sh:path schema:longitude ; sh:datatype xsd:decimal ; sh:maxCount 1 ;
+                sh:minInclusive -180 ; sh:maxInclusive 180 ] .
+"""
+
+CONFIG = """\
+[hub]
+store = "store"
+shapes = "shapes.ttl"
+keep_versions = 1
+
+[sources.bench-places]
+project = "smart-destination"
+kind = "files"
+mapping = "mapping.yml"
+licence = "https://creativecommons.org/licenses/by/4.0/"
+steward = "mailto:bench@example.org"
+key = "id"
+[sources.bench-places.options]
+path = "places.csv"
+"""
+
+
+def generate(folder: Path, rows: int) -> None:
+    """Write places.csv and the same data as places.nt (what the mapping makes)."""
+    rng = random.Random(42)
+    entity = f"{BASE}id/bench-places/"
+    with (
+        (folder / "places.csv").open("w", encoding="utf-8") as csv,
+        (folder / "places.nt").open("w", encoding="utf-8") as nt,
+    ):
+        csv.write("id,name,lat,lon,municipality,category\n")
+        for i in range(rows):
+            town = rng.choice(TOWNS)
+            cat = rng.choice(CATEGORIES)
+            lat = f"{rng.uniform(41.0, 44.5):.5f}"
+            lon = f"{rng.uniform(7.0, 11.0):.5f}"
+            name = f"Luogo {i} di {town}"
+            csv.write(f"b{i},{name},{lat},{lon},{town},{cat}\n")
+            s = f"<{entity}b{i}>"
+            nt.write(
+                f"{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{SCHEMA}TouristAttraction> .\n"
+                f'{s} <{SCHEMA}identifier> "b{i}" .\n'
+                f'{s} <{SCHEMA}name> "{name}"@it .\n'
+                f'{s} <{SCHEMA}latitude> "{lat}"^^<{XSD}decimal> .\n'
+                f'{s} <{SCHEMA}longitude> "{lon}"^^<{XSD}decimal> .\n'
+                f'{s} <{SCHEMA}addressLocality> "{town}" .\n'
+                f"{s} <https://w3id.org/marittimo-hub/ns#category> "
+                f"<https://w3id.org/marittimo-hub/category/{cat}> .\n"
+            )
+    (folder / "mapping.yml").write_text(MAPPING, encoding="utf-8")
+    (folder / "shapes.ttl").write_text(SHAPES, encoding="utf-8")
+    (folder / "hub.toml").write_text(CONFIG, encoding="utf-8")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phase_floor(folder: Path) -> dict:
+    import pyoxigraph as ox
+
+    store = ox.Store(str(folder / "floor-store"))
+    start = time.perf_counter()
+    store.bulk_load(
+        path=str(folder / "places.nt"),
+        format=ox.RdfFormat.N_TRIPLES,
+        to_graph=ox.NamedNode(f"{BASE}graph/bench-places"),
+    )
+    store.flush()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "triples": len(store), "peak_mb": peak_mb()}
+
+
+def phase_hub(folder: Path) -> dict:
+    from hub.config import load_config
+    from hub.pipeline.programme import load_programme
+    from hub.pipeline.run import run_source
+    from hub.store import open_store
+
+    config = load_config(folder / "hub.toml")
+    store = open_store(config.store_path)
+    load_programme(store, config)
+    start = time.perf_counter()
+    report = run_source(config, store, "bench-places")
+    store.flush()
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "status": report.status,
+        "message": report.message,
+        "records": report.records,
+        "triples": report.triples,
+        "phases": report.phases,
+        "peak_mb": peak_mb(),
+    }
+
+
+def child(phase: str, folder: Path) -> dict:
+    """Run one phase in a fresh interpreter, so its peak memory is its own."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--folder", str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(rows: int, work: Path) -> dict:
+    folder = work / f"rows-{rows}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    start = time.perf_counter()
+    generate(folder, rows)
+    print(
+        f"[{rows:,} rows] generated CSV and N-Triples in {time.perf_counter() - start:.1f}s",
+        flush=True,
+    )
+    floor = child("floor", folder)
+    print(f"[{rows:,} rows] floor done in {floor['seconds']:.1f}s", flush=True)
+    hub = child("hub", folder)
+    print(f"[{rows:,} rows] hub done in {hub['seconds']:.1f}s ({hub['status']})", flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"rows": rows, "floor": floor, "hub": hub}
+
+
+def report(results: list[dict]) -> None:
+    print()
+    print("| rows | path | seconds | rows/s | triples/s | peak MB | vs floor |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        rows, floor, hub = r["rows"], r["floor"], r["hub"]
+        for name, m in (("bulk_load floor", floor), ("hub harvest", hub)):
+            print(
+                f"| {rows:,} | {name} | {m['seconds']:.1f} | {rows / m['seconds']:,.0f} | "
+                f"{m['triples'] / m['seconds']:,.0f} | {m['peak_mb']:,.0f} | "
+                f"{m['seconds'] / floor['seconds']:.2f}x |"
+            )
+    print()
+    for r in results:
+        phases = ", ".join(f"{k} {v:.1f}s" for k, v in r["hub"]["phases"].items())
+        print(f"{r['rows']:,} rows, hub phases: {phases}")
+        if r["hub"]["status"] != "published":
+            print(f"  run status {r['hub']['status']}: {r['hub']['message']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--small",
+        type=int,
+        default=100_000,
+        help="a smaller run to show whether peak memory grows with rows (0: skip)",
+    )
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--phase", choices=["floor", "hub"], help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        result = phase_floor(args.folder) if args.phase == "floor" else phase_hub(args.folder)
+        print(json.dumps(result))
+        return
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="hub-bench-"))
+    sizes = [s for s in (args.small, args.rows) if s]
+    results = [measure(rows, work) for rows in sizes]
+    report(results)
+
+
+if __name__ == "__main__":
+    main()

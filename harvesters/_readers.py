@@ -1,0 +1,166 @@
+"""Readers for the `files` kind: CSV (streamed row by row), JSON and GeoJSON (one document)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from harvesters._wkt import GeometryError, geometry_to_wkt
+from hub.errors import HarvestError
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _show(delimiter: str) -> str:
+    return "'\\t'" if delimiter == "\t" else repr(delimiter)
+
+
+def _delimiter_hint(header: list[str], delimiter: str) -> str:
+    """A guess at the right delimiter from the header, as advice for an error message."""
+    counts = {d: sum(h.count(d) for h in header) for d in _DELIMITERS if d != delimiter}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best]:
+        return f"is the delimiter {_show(best)}? set options.delimiter"
+    return "a value that contains the delimiter or a line break must be in double quotes"
+
+
+def read_csv(source_id: str, name: str, lines: Iterator[str], delimiter: str) -> Iterator[dict]:
+    """Yield one dict per CSV row, header names as keys; empty cells become None."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        header = next((row for row in reader if row), None)
+        if header is None:
+            return
+        seen: set[str] = set()
+        for column in header:
+            if column in seen:
+                raise HarvestError(
+                    source_id,
+                    f"{name}: the header names column `{column}` twice; "
+                    "rename one of them in the file",
+                )
+            seen.add(column)
+        if len(header) == 1 and any(d in header[0] for d in _DELIMITERS if d != delimiter):
+            raise HarvestError(
+                source_id,
+                f"{name}: the header has a single column `{header[0]}` when read with "
+                f"delimiter {_show(delimiter)}; {_delimiter_hint(header, delimiter)}",
+            )
+        for row in reader:
+            if not row:  # a blank line
+                continue
+            if len(row) != len(header):
+                raise HarvestError(
+                    source_id,
+                    f"{name} line {reader.line_num}: the row has {len(row)} fields but the "
+                    f"header has {len(header)}; {_delimiter_hint(header, delimiter)}",
+                )
+            yield {
+                column: (value if value != "" else None)
+                for column, value in zip(header, row, strict=True)
+            }
+    except csv.Error as exc:
+        raise HarvestError(
+            source_id, f"{name} line {reader.line_num}: not valid CSV: {exc}; fix the file"
+        ) from None
+
+
+def parse_json(source_id: str, name: str, text: str) -> Any:
+    """The parsed JSON document, or a HarvestError naming the line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HarvestError(
+            source_id,
+            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
+            "fix the file, or set options.format if it is not JSON",
+        ) from None
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+
+
+def _list_keys(document: dict) -> str:
+    lists = [k for k, v in document.items() if isinstance(v, list)]
+    if lists:
+        return f" (its lists are under: {', '.join(lists)})"
+    return f" (its keys are: {', '.join(list(document)[:10]) or 'none'})"
+
+
+def select_records(source_id: str, name: str, document: Any, path: str | None) -> Any:
+    """Follow the dotted `path` (keys, or list indexes) down into the document."""
+    if not path:
+        return document
+    value = document
+    walked: list[str] = []
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            where = ".".join(walked) or "the document"
+            extra = _list_keys(value) if isinstance(value, dict) else ""
+            raise HarvestError(
+                source_id,
+                f"{name}: options.records is `{path}` but {where} ({_kind(value)}) has no "
+                f"`{part}`{extra}; fix options.records",
+            )
+        walked.append(part)
+    return value
+
+
+def read_json(source_id: str, name: str, document: Any, path: str | None) -> Iterator[dict]:
+    """Yield the objects of the list found at `path` (or of the document, if it is a list)."""
+    records = select_records(source_id, name, document, path)
+    if not isinstance(records, list):
+        where = f"`{path}`" if path else "the document"
+        extra = _list_keys(records) if isinstance(records, dict) else ""
+        raise HarvestError(
+            source_id,
+            f"{name}: {where} is {_kind(records)}, not a list of records{extra}; "
+            "set options.records to the dotted path of the list (e.g. 'data.items')",
+        )
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise HarvestError(
+                source_id,
+                f"{name}: record {number} is {_kind(record)}, not an object; "
+                "point options.records at a list of objects",
+            )
+        yield record
+
+
+def read_geojson(source_id: str, name: str, document: Any, path: str | None) -> Iterator[dict]:
+    """Yield each Feature as a dict, with its geometry added as WKT under the key `wkt`."""
+    found = select_records(source_id, name, document, path)
+    if isinstance(found, dict) and found.get("type") == "FeatureCollection":
+        features = found.get("features")
+    elif isinstance(found, dict) and found.get("type") == "Feature":
+        features = [found]
+    else:
+        features = found
+    if not isinstance(features, list):
+        raise HarvestError(
+            source_id,
+            f"{name}: expected a GeoJSON FeatureCollection, a Feature or a list of Features, "
+            f"found {_kind(found)}; check the file, or options.format and options.records",
+        )
+    for number, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            raise HarvestError(
+                source_id,
+                f"{name}: feature {number} is not a GeoJSON Feature "
+                '(an object with "type": "Feature"); fix the file',
+            )
+        try:
+            wkt = geometry_to_wkt(feature.get("geometry"))
+        except GeometryError as exc:
+            label = f" (id {feature['id']!r})" if "id" in feature else ""
+            raise HarvestError(
+                source_id, f"{name}: feature {number}{label} has a bad geometry: {exc}; fix it"
+            ) from None
+        yield {**feature, "wkt": wkt}

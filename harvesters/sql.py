@@ -1,0 +1,205 @@
+"""The `sql` kind: records from a SQL query (SQLAlchemy: PostgreSQL, MySQL/MariaDB, SQLite).
+
+Rows are streamed with a server-side cursor, `batch_size` rows at a time; values keep
+their Python types (Decimal, date, datetime, ...). Stopping a MySQL harvest early
+still reads the rest of its result (pymysql drains it), so take samples with LIMIT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.pool import NullPool
+
+from harvesters._common import (
+    check_option_names,
+    mask_url,
+    positive_number_option,
+    scrub,
+    string_option,
+)
+from hub.errors import HarvestError
+
+OPTIONS = ("url", "query", "params", "batch_size")
+# driver name in the URL -> the pip package that provides it
+_PACKAGES = {
+    "psycopg2": "psycopg2-binary",
+    "psycopg": "'psycopg[binary]'",
+    "pg8000": "pg8000",
+    "asyncpg": "asyncpg",
+    "pymysql": "pymysql",
+    "mysqldb": "mysqlclient",
+    "mysqlconnector": "mysql-connector-python",
+    "mariadbconnector": "mariadb",
+    "pyodbc": "pyodbc",
+    "oracledb": "oracledb",
+    "cx_oracle": "cx_Oracle",
+}
+_EXAMPLES = (
+    "postgresql+psycopg2://user@host/db, mysql+pymysql://user@host/db, sqlite:///data/x.sqlite"
+)
+
+
+@dataclass(frozen=True)
+class SqlOptions:
+    """The checked options of a `sql` source."""
+
+    url: URL
+    shown: str  # the URL with its password masked
+    query: str
+    params: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 1000
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in a message."""
+        password = self.url.password
+        return (str(password),) if password else ()
+
+
+def _resolve_sqlite(source_id: str, url: URL, root: Path) -> URL:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    path = Path(database).expanduser()
+    if not path.is_absolute():
+        path = root / path
+    if not path.is_file():
+        # SQLite would silently create an empty database and the query would then fail
+        raise HarvestError(
+            source_id,
+            f"SQLite file {database} not found (looked for {path}); check options.url "
+            "(a relative path is taken from the folder of the config file)",
+        )
+    return url.set(database=str(path))
+
+
+def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> SqlOptions:
+    """Check the options of a `sql` source; errors say which option to fix and how."""
+    check_option_names(source_id, options, OPTIONS, "sql")
+    raw_url = string_option(source_id, options, "url")
+    query = string_option(source_id, options, "query")
+    if raw_url is None or query is None:
+        missing = "options.url" if raw_url is None else "options.query"
+        raise HarvestError(
+            source_id, f"{missing} is required; a sql source needs a database URL and a query"
+        )
+    try:
+        url = make_url(raw_url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise HarvestError(
+            source_id,
+            f"options.url {mask_url(raw_url)} is not a database URL; write e.g. {_EXAMPLES}",
+        ) from None
+    if url.get_backend_name() == "sqlite":
+        url = _resolve_sqlite(source_id, url, Path(root))
+    params = options.get("params", {})
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise HarvestError(
+            source_id, "options.params must be a table of names and values, e.g. { region = 'IT' }"
+        )
+    batch_size = positive_number_option(source_id, options, "batch_size", 1000, integer=True)
+    return SqlOptions(
+        url=url,
+        shown=url.render_as_string(hide_password=True),
+        query=query,
+        params=dict(params),
+        batch_size=batch_size,
+    )
+
+
+def _engine(source_id: str, opts: SqlOptions) -> Engine:
+    connect_args: dict[str, Any] = {}
+    if _is_psycopg2(opts.url) and "application_name" not in opts.url.query:
+        # lets a DBA see which hub source a session belongs to
+        connect_args["application_name"] = f"marittimo-hub:{source_id}"[:63]
+    try:
+        return sa.create_engine(opts.url, connect_args=connect_args, poolclass=NullPool)
+    except ImportError as exc:
+        driver = opts.url.get_driver_name()
+        package = _PACKAGES.get(driver.lower(), exc.name or driver)
+        raise HarvestError(
+            source_id,
+            f"the database driver `{driver}` for {opts.shown} is not installed; "
+            f"run `pip install {package}`, or name an installed driver in options.url "
+            f"(e.g. {_EXAMPLES})",
+        ) from None
+    except sa.exc.ArgumentError as exc:
+        raise HarvestError(
+            source_id,
+            f"cannot use {opts.shown}: {scrub(str(exc), opts.secrets)}; write e.g. {_EXAMPLES}",
+        ) from None
+
+
+def _is_psycopg2(url: URL) -> bool:
+    """Whether the URL names a PostgreSQL database through psycopg2."""
+    return url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg2"
+
+
+def _db_message(exc: BaseException, secrets: tuple[str, ...]) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc)
+    return scrub(" ".join(text.split()), secrets)
+
+
+def _refuse_doubled(source_id: str, columns: list[str]) -> None:
+    doubled = sorted({c for c in columns if columns.count(c) > 1})
+    if doubled:
+        raise HarvestError(
+            source_id,
+            f"the query returns column(s) {', '.join(doubled)} more than once; "
+            "give each column its own name with AS in options.query",
+        )
+
+
+def _iterate(source_id: str, opts: SqlOptions) -> Iterator[dict]:
+    engine = _engine(source_id, opts)
+    try:
+        try:
+            connection = engine.connect()
+        except sa.exc.SQLAlchemyError as exc:
+            raise HarvestError(
+                source_id,
+                f"cannot connect to {opts.shown}: {_db_message(exc, opts.secrets)}; check "
+                "options.url (host, port, database, user, password) and that the server is up",
+            ) from None
+        result: sa.CursorResult[Any] | None = None
+        try:
+            result = connection.execution_options(stream_results=True).execute(
+                sa.text(opts.query), opts.params
+            )
+            if not result.returns_rows:
+                raise HarvestError(
+                    source_id, "options.query returns no rows; it must be a SELECT (or WITH)"
+                )
+            columns = list(result.keys())
+            _refuse_doubled(source_id, columns)
+            for row in result.yield_per(opts.batch_size):
+                yield dict(zip(columns, row, strict=True))
+        except sa.exc.SQLAlchemyError as exc:
+            raise HarvestError(
+                source_id,
+                f"SQL query failed: {_db_message(exc, opts.secrets)}; "
+                "check options.query and options.params",
+            ) from None
+        finally:
+            # Close the cursor before the connection (which rolls back: nothing was
+            # committed). A MySQL unbuffered result stopped early is read to its end here.
+            if result is not None:
+                with contextlib.suppress(sa.exc.SQLAlchemyError):
+                    result.close()
+            connection.close()
+    finally:
+        engine.dispose()
+
+
+def harvest_sql(source_id: str, options: Mapping[str, Any], *, root: Path) -> Iterator[dict]:
+    """Rows of a SQL query as dicts; options are checked now, the database queried lazily."""
+    opts = parse_options(source_id, options, Path(root))
+    return _iterate(source_id, opts)

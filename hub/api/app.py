@@ -1,0 +1,45 @@
+"""Build the FastAPI app: shared state, CORS, error handlers and every router, in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from hub.api import health, root, sparql
+from hub.api.errors import install_error_handlers
+from hub.api.results import MAX_RESULT_BYTES
+from hub.config import HubConfig
+from hub.store import OxigraphStore
+
+DESCRIPTION = (
+    "Marittimo Hub joins the tourism data of the Italy–France Maritime programme's "
+    "projects and serves it as linked data. `/sparql` is a read-only SPARQL 1.1 "
+    "endpoint whose default graph is the union of all named graphs (one per source)."
+)
+
+
+def create_app(
+    config: HubConfig, store: OxigraphStore, *, scheduler: object | None = None
+) -> FastAPI:
+    """The hub's web app serving `store`; the caller owns and closes the store and scheduler.
+
+    >>> app = create_app(config, store)  # doctest: +SKIP
+    >>> uvicorn.run(app)  # doctest: +SKIP
+    """
+    app = FastAPI(title="Marittimo Hub", version="0.1.0", description=DESCRIPTION)
+    app.state.config = config
+    app.state.store = store
+    app.state.scheduler = scheduler
+    app.state.max_result_bytes = MAX_RESULT_BYTES
+    # /sparql is a public read endpoint; nothing here uses cookies or credentials.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["*"],
+    )
+    install_error_handlers(app)
+    app.include_router(root.router)
+    app.include_router(sparql.router)
+    app.include_router(health.router)
+    return app

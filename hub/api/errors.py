@@ -1,0 +1,63 @@
+"""One error shape for every API response: JSON `{"error": {...}}` or plain text.
+
+Routes raise `ApiError`; the handlers installed by `install_error_handlers` turn it,
+and FastAPI's own HTTP and validation errors, into `error_response`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hub.api.negotiation import accepts_json
+
+
+class ApiError(Exception):
+    """An error to send to the client: HTTP status, a message that says what to do, headers."""
+
+    def __init__(
+        self, status: int, message: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def error_response(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """The error as JSON if the client accepts JSON, else as text/plain."""
+    if accepts_json(request.headers.get("accept")):
+        body = {"error": {"status": status, "message": message}}
+        return JSONResponse(body, status_code=status, headers=headers)
+    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(request, exc.status, exc.message, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    return error_response(request, exc.status_code, str(exc.detail), exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+    )
+    return error_response(request, 400, f"invalid request: {problems}")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Send every error raised in `app` in the one shape of `error_response`."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

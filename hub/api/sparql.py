@@ -1,0 +1,208 @@
+"""GET/POST /sparql: the read-only SPARQL 1.1 Protocol query operation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from hub.api.deps import StoreDep
+from hub.api.errors import ApiError
+from hub.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS, known_format_value, wants_html
+from hub.api.page import sparql_page
+from hub.api.results import QueryRequest, run_query
+from hub.store import OxigraphStore
+
+router = APIRouter(tags=["sparql"])
+
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+
+HOW_TO_QUERY = (
+    "no query given; send one as `?query=...` (GET), as the form field `query` "
+    f"(POST {FORM}), or as the body of a POST with Content-Type {SPARQL_QUERY}"
+)
+READ_ONLY = (
+    "this SPARQL endpoint is read-only: updates (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ...) "
+    "are not accepted; the hub changes its data only by harvesting and publishing sources"
+)
+
+
+def _formats_doc() -> str:
+    results = ", ".join(f"`{f.media_type}` ({f.name})" for f in RESULT_FORMATS)
+    graphs = ", ".join(f"`{f.media_type}` ({f.name})" for f in GRAPH_FORMATS)
+    return f"SELECT/ASK: {results}. CONSTRUCT/DESCRIBE: {graphs}."
+
+
+DESCRIPTION = f"""Read-only SPARQL 1.1 Protocol query endpoint.
+
+**Dataset.** Without `default-graph-uri`, the default graph is the **union of all named
+graphs** (each source is published in its own named graph, `BASE/graph/{{source}}`).
+`default-graph-uri` and `named-graph-uri` (both repeatable) set the dataset explicitly.
+
+**Formats.** Chosen by `Accept` (q-values honoured, `*/*` gets the first of each list),
+or by `format=` which overrides it. {_formats_doc()} Nothing acceptable gives 406.
+
+**Limits.** Updates are refused (403), as is `SERVICE`. A result larger than the
+endpoint's size limit gives 413, never a truncated result.
+
+A browser (Accept `text/html`) that sends no query gets a small query page.
+"""
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The query result in the negotiated format.",
+        "content": {f.media_type: {} for f in RESULT_FORMATS + GRAPH_FORMATS},
+    },
+    400: {"description": "Missing or malformed query (the parser's message)."},
+    403: {"description": "An update, or a SERVICE clause: this endpoint is read-only."},
+    406: {"description": "No acceptable format for this kind of result."},
+    413: {"description": "The result is larger than the endpoint's limit."},
+}
+
+_POST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM: {
+                "schema": {
+                    "type": "object",
+                    "required": ["query"],
+                    "properties": {
+                        "query": {"type": "string"},
+                        "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                        "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                        "format": {"type": "string"},
+                    },
+                }
+            },
+            SPARQL_QUERY: {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+def _build(
+    queries: list[str],
+    default_graphs: Iterable[str],
+    named_graphs: Iterable[str],
+    formats: Iterable[str],
+    accept: str | None,
+) -> QueryRequest:
+    """Check the protocol parameters and make a request of them."""
+    if len(queries) > 1:
+        raise ApiError(400, "more than one query given; send exactly one `query`")
+    if not queries or not queries[0].strip():
+        raise ApiError(400, HOW_TO_QUERY)
+    request = QueryRequest(
+        queries[0], list(default_graphs), list(named_graphs), list(formats), accept
+    )
+    for name, iris in (
+        ("default-graph-uri", request.default_graphs),
+        ("named-graph-uri", request.named_graphs),
+    ):
+        for iri in iris:
+            try:
+                ox.NamedNode(iri)
+            except ValueError:
+                raise ApiError(400, f"{name} `{iri}` is not an absolute IRI") from None
+    for value in request.formats:
+        if not known_format_value(value):
+            raise ApiError(
+                400,
+                f"format={value} is unknown; use json, xml, csv, tsv (SELECT/ASK) "
+                "or turtle, nt, jsonld, rdfxml (CONSTRUCT/DESCRIBE), or a media type",
+            )
+    return request
+
+
+async def _answer(request: Request, store: OxigraphStore, query: QueryRequest) -> Response:
+    """Run the query off the event loop and send its serialized result."""
+    limit = request.app.state.max_result_bytes
+    result = await run_in_threadpool(run_query, store, query, limit)
+    return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+
+
+@router.get(
+    "/sparql",
+    summary="SPARQL query (GET)",
+    description=DESCRIPTION,
+    responses=_RESPONSES,
+    response_class=Response,
+)
+async def sparql_get(
+    request: Request,
+    store: StoreDep,
+    query: Annotated[str | None, Query(description="The SPARQL query.")] = None,
+    default_graph_uri: Annotated[
+        list[str], Query(alias="default-graph-uri", description="A default graph (repeatable).")
+    ] = [],  # noqa: B006 - FastAPI copies defaults per request
+    named_graph_uri: Annotated[
+        list[str], Query(alias="named-graph-uri", description="A named graph (repeatable).")
+    ] = [],  # noqa: B006
+    format: Annotated[
+        list[str],
+        Query(description="Overrides Accept: json, xml, csv, tsv, turtle, nt, jsonld, rdfxml."),
+    ] = [],  # noqa: B006
+) -> Response:
+    """Answer a query sent in the URL; a browser sending none gets the query page."""
+    accept = request.headers.get("accept")
+    if "update" in request.query_params:
+        raise ApiError(403, READ_ONLY)
+    if query is None and wants_html(accept):
+        return HTMLResponse(sparql_page(request.app.docs_url or "/docs"))
+    queries = [] if query is None else request.query_params.getlist("query")
+    built = _build(queries, default_graph_uri, named_graph_uri, format, accept)
+    return await _answer(request, store, built)
+
+
+@router.post(
+    "/sparql",
+    summary="SPARQL query (POST)",
+    description=DESCRIPTION,
+    responses={**_RESPONSES, 415: {"description": "A body that is neither form nor query."}},
+    response_class=Response,
+    openapi_extra=_POST_BODY,
+)
+async def sparql_post(request: Request, store: StoreDep) -> Response:
+    """Answer a query sent as a form field or as the request body."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    # Graph URIs may come in the URL (required for sparql-query bodies) or the form.
+    fields: list[tuple[str, str]] = list(request.query_params.multi_items())
+    if content_type in (FORM, MULTIPART):
+        form = await request.form()
+        fields += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    elif content_type == SPARQL_QUERY:
+        body = await request.body()
+        try:
+            fields.append(("query", body.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise ApiError(400, "the query body is not UTF-8; send it encoded as UTF-8") from None
+    elif content_type == SPARQL_UPDATE:
+        raise ApiError(403, READ_ONLY)
+    else:
+        raise ApiError(
+            415,
+            f"cannot read a POST body of type `{content_type or 'none'}`; "
+            f"send the query as {FORM} (field `query`) or as {SPARQL_QUERY}",
+        )
+    if any(k == "update" for k, _ in fields):
+        raise ApiError(403, READ_ONLY)
+
+    def values(name: str) -> list[str]:
+        return [v for k, v in fields if k == name]
+
+    built = _build(
+        values("query"),
+        values("default-graph-uri"),
+        values("named-graph-uri"),
+        values("format"),
+        request.headers.get("accept"),
+    )
+    return await _answer(request, store, built)
