@@ -10,10 +10,11 @@ import io
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import BinaryIO
 
 from harvesters import get_harvester
 from hub.config import HubConfig, SourceConfig, source_options
@@ -35,6 +36,12 @@ Progress = Callable[[int], None]
 @lru_cache(maxsize=4)
 def _shapes(path: str):  # noqa: ANN202 - cached parsed shapes
     return load_shapes(path)
+
+
+def _tee(chunks: Iterator[bytes], out: BinaryIO) -> Iterator[bytes]:
+    for chunk in chunks:
+        out.write(chunk)
+        yield chunk
 
 
 def new_run_id(now: datetime) -> str:
@@ -78,9 +85,6 @@ class SourceRun:
                 self._gate()
                 with self._phase("validate"):
                     self._validate(staging)
-                with self._phase("publish"):
-                    self.versions.mkdir(parents=True, exist_ok=True)
-                    staging.dump_graph_to(self.live, self.version_file)
             with self._phase("publish"):
                 self.store.publish_file(self.live, self.version_file)
                 report.status = "published"
@@ -133,8 +137,13 @@ class SourceRun:
         records = harvest(source.id, source_options(self.config, source), root=self.config.root)
         runner = MappingRunner(mapping, source=source.id, record_key=source.key)
         chunks = runner.run(self._counted(records))
+        self.versions.mkdir(parents=True, exist_ok=True)
         try:
-            staging.bulk_load([io.BufferedReader(ChunkReader(chunks), 1 << 20)], self.live)
+            with self.version_file.open("wb") as version:
+                # The mapped N-Triples go to the staging store and, as they pass, to the
+                # version file that publishing will load (no second serialization).
+                tee = _tee(chunks, version)
+                staging.bulk_load([io.BufferedReader(ChunkReader(tee), 1 << 20)], self.live)
         finally:
             stats = runner.stats
             report.records, report.record_errors, report.triples = (
