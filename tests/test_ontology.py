@@ -144,7 +144,10 @@ REQUIRED_TERMS = {
     "tripleCount",
     "violationCount",
     "errorMessage",
-    "versionGraph",
+    "versionFile",
+    "statusMessage",
+    "harvesterKind",
+    "schedule",
 }
 
 # The SHACL the hub allows itself (see the header of shapes.ttl).

@@ -1,0 +1,80 @@
+"""The bundled demo end to end through the CLI: harvest, sources, query, and failing runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hub.cli import main
+from hub.config import HubConfig
+
+DEMO_SOURCES = ("smartdest-offer", "itinera-trails", "smartic-operators")
+
+
+def hub(config: HubConfig, *args: str) -> int:
+    return main(["--config", str(config.path), *args])
+
+
+def test_demo_sources_all_publish_and_conform(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    assert hub(demo_config, "harvest") == 0
+    out = capsys.readouterr().out
+    for source in DEMO_SOURCES:
+        line = next(li for li in out.splitlines() if li.startswith(f"{source}:"))
+        assert "PUBLISHED" in line and " 0 rejected" in line and " 0 violations" in line, line
+    assert "warning" not in out  # every reference of every mapping matched something
+
+    assert hub(demo_config, "query", "--format", "json",
+               "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g") == 0
+    rows = json.loads(capsys.readouterr().out)["results"]["bindings"]
+    graphs = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+    base = demo_config.base_iri
+    expected = {f"{base}graph/{s}" for s in DEMO_SOURCES} | {f"{base}graph/meta", f"{base}graph/programme"}
+    assert set(graphs) == expected
+    assert all(n > 0 for n in graphs.values())
+
+    assert hub(demo_config, "sources") == 0
+    table = capsys.readouterr().out
+    for source in DEMO_SOURCES:
+        assert any(li.startswith(source) and "published" in li for li in table.splitlines())
+
+
+def test_demo_content_is_multilingual_and_in_the_five_regions(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    assert hub(demo_config, "harvest") == 0
+    capsys.readouterr()
+    query = """PREFIX mh: <https://w3id.org/marittimo-hub/ns#>
+    SELECT (COUNT(DISTINCT ?r) AS ?regions) (COUNT(DISTINCT lang(?name)) AS ?langs) WHERE {
+      ?e mh:region ?r . ?e <https://schema.org/name> ?name }"""
+    assert hub(demo_config, "query", "--format", "json", query) == 0
+    row = json.loads(capsys.readouterr().out)["results"]["bindings"][0]
+    assert int(row["regions"]["value"]) == 5
+    assert int(row["langs"]["value"]) >= 3
+
+
+def test_harvest_exits_non_zero_when_a_source_fails(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    assert hub(demo_config, "harvest", "itinera-trails") == 0
+    capsys.readouterr()
+    geojson = demo_config.root / "hub" / "demo" / "data" / "itinera-trails.geojson"
+    geojson.write_text(geojson.read_text(encoding="utf-8")[:500], encoding="utf-8")  # cut short
+    assert hub(demo_config, "harvest", "itinera-trails") == 1
+    out = capsys.readouterr().out
+    assert "itinera-trails: FAILED" in out
+    assert hub(demo_config, "query", "--format", "json",
+               f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{demo_config.base_iri}graph/itinera-trails> {{ ?s ?p ?o }} }}") == 0
+    assert int(json.loads(capsys.readouterr().out)["results"]["bindings"][0]["n"]["value"]) > 0  # still published
+
+
+def test_unknown_source_and_bad_query_give_clear_errors(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    assert hub(demo_config, "harvest", "itinera-trial") == 2
+    assert "no source `itinera-trial`" in capsys.readouterr().err
+    assert hub(demo_config, "harvest", "itinera-trails") == 0
+    capsys.readouterr()
+    assert hub(demo_config, "query", "SELEC ?x WHERE {}") == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_a_wrong_config_stops_every_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "hub.toml").write_text("[hub]\nbase_iri = 'not an iri'\n")
+    assert main(["--config", str(tmp_path / "hub.toml"), "sources"]) == 2
+    assert "hub.base_iri" in capsys.readouterr().err
