@@ -11,16 +11,16 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from harvesters import KINDS as HARVESTER_KINDS
 from hub.errors import ConfigError
 
 DEFAULT_CONFIG = "hub.toml"
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-HARVESTER_KINDS = ("files", "sql")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 
 
@@ -270,5 +270,3 @@ def source_options(config: HubConfig, source: SourceConfig) -> dict[str, Any]:
     """The source's options with secrets resolved and relative paths kept as written."""
     return resolve_secrets(source.options, where=f"sources.{source.id}.options")
 
-
-KindName = Literal["files", "sql"]

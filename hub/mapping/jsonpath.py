@@ -55,7 +55,12 @@ def compile_path(path: str) -> Callable[[Any], list[Any]]:
 
         return one_key
 
+    literal_key = path if not path.startswith("$") else None
+
     def select(node: Any) -> list[Any]:
+        # A column literally named "a.b" (CSV, SQL) wins over the path a -> b.
+        if literal_key is not None and isinstance(node, dict) and literal_key in node:
+            return [node[literal_key]]
         current = [node]
         for kind, arg in steps:
             following: list[Any] = []

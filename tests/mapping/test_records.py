@@ -73,3 +73,13 @@ def test_unmatched_reference_warns_with_suggestion() -> None:
     assert len(warnings) == 1
     assert warnings[0].startswith("mappings/x.yml line 5: `nmae` matched no value")
     assert "did you mean `name`?" in warnings[0]
+
+
+def test_a_column_named_with_dots_is_found_as_is() -> None:
+    mapping = compile_mapping(
+        "mappings:\n  m:\n    s: id:$(id)\n    po:\n      - [schema:name, $(name.it)]\n      - [schema:alternateName, $(alt.it)]\n",
+        file="mappings/x.yml", source_id="x", iris=Iris("https://h.example/"),
+    )
+    r = MappingRunner(mapping, source="x", record_key="id")
+    data = b"".join(r.run([{"id": "1", "name.it": "Pisa", "alt": {"it": "Pisa centro"}}])).decode()
+    assert '"Pisa"' in data and '"Pisa centro"' in data

@@ -1,0 +1,18 @@
+"""The public surface of `hub` is what `__all__` says, and every name in it exists."""
+
+from __future__ import annotations
+
+import hub
+
+
+def test_all_names_exist_and_are_documented() -> None:
+    for name in hub.__all__:
+        obj = getattr(hub, name)
+        assert obj.__doc__, f"hub.{name} has no docstring"
+
+
+def test_public_surface_is_deliberate() -> None:
+    public = {n for n in dir(hub) if not n.startswith("_")}
+    modules = {"api", "catalog", "cli", "config", "errors", "iris", "mapping", "pipeline",
+               "scheduler", "store", "validation", "demo"}
+    assert public - modules == set(hub.__all__)
