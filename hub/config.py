@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -55,10 +56,18 @@ class Schedule(_Strict):
     @field_validator("cron")
     @classmethod
     def _check_cron(cls, value: str | None) -> str | None:
-        if value is not None and len(value.split()) != 5:
+        if value is None:
+            return value
+        if len(value.split()) != 5:
             raise ValueError(
                 f"`{value}` is not a cron expression; write five fields, e.g. '0 3 * * *'"
             )
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                f"`{value}` is not a valid cron expression ({exc}); e.g. '0 3 * * *'"
+            ) from None
         return value
 
     def seconds(self) -> int | None:
@@ -269,4 +278,3 @@ def resolve_secrets(value: Any, *, where: str) -> Any:
 def source_options(config: HubConfig, source: SourceConfig) -> dict[str, Any]:
     """The source's options with secrets resolved and relative paths kept as written."""
     return resolve_secrets(source.options, where=f"sources.{source.id}.options")
-

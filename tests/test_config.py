@@ -50,6 +50,7 @@ def test_good_config_loads_with_paths_relative_to_the_file(tmp_path: Path) -> No
          "sources.Trails_1: a source id is lower-case"),
         (GOOD_SOURCE + '\n[sources.trails.schedule]\nevery = "daily"\n', "sources.trails.schedule.every: `daily` is not an interval"),
         (GOOD_SOURCE + '\n[sources.trails.schedule]\ncron = "0 3 * *"\n', "is not a cron expression"),
+        (GOOD_SOURCE + '\n[sources.trails.schedule]\ncron = "0 25 * * *"\n', "sources.trails.schedule.cron: `0 25 * * *` is not a valid cron"),
         ("[hub\n", "not valid TOML"),
     ],
 )
