@@ -21,6 +21,8 @@ from harvesters import KINDS as HARVESTER_KINDS
 from hub.errors import ConfigError
 
 DEFAULT_CONFIG = "hub.toml"
+# The bundled ontology (vocabulary, themes, programme, shapes), next to the `hub` package.
+ONTOLOGY_DIR = Path(__file__).resolve().parents[1] / "ontology"
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 
@@ -177,7 +179,7 @@ class HubConfig(_Strict):
         """The SHACL shapes every run is validated against (bundled ones by default)."""
         if self.hub.shapes:
             return self.resolve(self.hub.shapes)
-        return Path(__file__).resolve().parents[1] / "ontology" / "shapes.ttl"
+        return ONTOLOGY_DIR / "shapes.ttl"
 
     def resolve(self, path: str | Path) -> Path:
         """A path from the config, taken relative to the config file's folder."""

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from hub.config import HubConfig
+from hub.config import ONTOLOGY_DIR, HubConfig
 from hub.errors import ConfigError
 from hub.iris import MH, RDF, SCHEMA, Iris
 from hub.mapping.terms import nt_literal
 from hub.store.oxigraph import OxigraphStore
 
-ONTOLOGY_DIR = Path(__file__).resolve().parents[2] / "ontology"
 PROGRAMME_FILES = ("hub.ttl", "themes.ttl", "programme.ttl")
 
 
