@@ -14,18 +14,28 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from harvesters.context import HarvestContext
 from harvesters.files import harvest_files
 from harvesters.sql import harvest_sql
 from hub.errors import ConfigError
 
-__all__ = ["KINDS", "Harvester", "get_harvester"]
+__all__ = ["KINDS", "HarvestContext", "Harvester", "get_harvester"]
 
 
 class Harvester(Protocol):
-    """Yields the records of one source; relative paths in options are taken from `root`."""
+    """Yields the records of one source; relative paths in options are taken from `root`.
+
+    `context` carries state between runs (conditional and incremental harvests);
+    harvesters that have no use for it accept and ignore it.
+    """
 
     def __call__(
-        self, source_id: str, options: Mapping[str, Any], *, root: Path
+        self,
+        source_id: str,
+        options: Mapping[str, Any],
+        *,
+        root: Path,
+        context: HarvestContext | None = None,
     ) -> Iterator[dict]: ...
 
 

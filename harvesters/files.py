@@ -23,6 +23,7 @@ from harvesters._common import (
     positive_number_option,
     string_option,
 )
+from harvesters.context import HarvestContext
 from hub.errors import HarvestError
 
 OPTIONS = ("path", "url", "format", "encoding", "delimiter", "records", "timeout")
@@ -207,7 +208,13 @@ def _iterate(source_id: str, opts: FileOptions) -> Iterator[dict]:
         yield from _records(source_id, opts, fmt, _http_chunks(source_id, opts, response))
 
 
-def harvest_files(source_id: str, options: Mapping[str, Any], *, root: Path) -> Iterator[dict]:
+def harvest_files(
+    source_id: str,
+    options: Mapping[str, Any],
+    *,
+    root: Path,
+    context: HarvestContext | None = None,
+) -> Iterator[dict]:
     """Records of a CSV, JSON or GeoJSON file; options are checked now, the file read lazily."""
     opts = parse_options(source_id, options, Path(root))
     return _iterate(source_id, opts)

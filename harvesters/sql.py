@@ -24,6 +24,7 @@ from harvesters._common import (
     scrub,
     string_option,
 )
+from harvesters.context import HarvestContext
 from hub.errors import HarvestError
 
 OPTIONS = ("url", "query", "params", "batch_size")
@@ -199,7 +200,13 @@ def _iterate(source_id: str, opts: SqlOptions) -> Iterator[dict]:
         engine.dispose()
 
 
-def harvest_sql(source_id: str, options: Mapping[str, Any], *, root: Path) -> Iterator[dict]:
+def harvest_sql(
+    source_id: str,
+    options: Mapping[str, Any],
+    *,
+    root: Path,
+    context: HarvestContext | None = None,
+) -> Iterator[dict]:
     """Rows of a SQL query as dicts; options are checked now, the database queried lazily."""
     opts = parse_options(source_id, options, Path(root))
     return _iterate(source_id, opts)
