@@ -72,6 +72,22 @@ def cmd_harvest(config: HubConfig, args: argparse.Namespace) -> int:
     return 0 if harvest_all(config, store, args.sources) else 1
 
 
+def cmd_remap(config: HubConfig, args: argparse.Namespace) -> int:
+    store = _open(config)
+    load_programme(store, config)
+    report = run_source(config, store, args.source, replay=args.run or "latest")
+    print_report(report)
+    return 0 if report.ok else 1
+
+
+def cmd_approve(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.pipeline.approve import approve_held
+
+    store = _open(config)
+    print_report(approve_held(config, store, args.source, args.run))
+    return 0
+
+
 def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
     if not config.store_path.exists():
         rows = []
@@ -203,6 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("harvest", help="harvest, map, validate and publish sources")
     p.add_argument("sources", nargs="*", help="source ids (default: all)")
     p.set_defaults(func=cmd_harvest)
+
+    p = sub.add_parser("remap", help="map a source's last raw snapshot again, without fetching")
+    p.add_argument("source")
+    p.add_argument("--run", help="the run whose snapshot to replay (default: the newest)")
+    p.set_defaults(func=cmd_remap)
+
+    p = sub.add_parser("approve", help="publish a run that was held for review")
+    p.add_argument("source")
+    p.add_argument("--run", help="the held run (default: the newest)")
+    p.set_defaults(func=cmd_approve)
 
     p = sub.add_parser("sources", help="list sources with their last run")
     p.set_defaults(func=cmd_sources)

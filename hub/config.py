@@ -86,6 +86,7 @@ class Quality(_Strict):
     max_error_rate: float = Field(0.05, ge=0, le=1)
     min_records: int = Field(1, ge=0)
     fail_on_shacl_violation: bool = True
+    max_drop: float = Field(0.5, ge=0, le=1)
 
 
 class Project(_Strict):
@@ -133,6 +134,7 @@ class HubSection(_Strict):
     store: str = "var/store"
     data_dir: str = "var"
     keep_versions: int = Field(2, ge=1)
+    raw_keep: int = Field(5, ge=0)
     shapes: str | None = None
 
     @field_validator("base_iri")

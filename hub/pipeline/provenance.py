@@ -33,7 +33,8 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        return self.status == "published"
+        """True when the run did what it should: published, or found nothing changed."""
+        return self.status in ("published", "unchanged")
 
     @property
     def seconds(self) -> float:

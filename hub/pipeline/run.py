@@ -1,7 +1,7 @@
-"""One run of one source: harvest -> map -> stage -> validate -> publish, with provenance.
+"""One run of one source: harvest -> map -> stage -> gates -> validate -> publish, with provenance.
 
-The live graph of a source changes only in `publish`, after every gate passed;
-any failure before that drops the staging graph and leaves the live graph as it was.
+The live graph of a source changes only in the publish step, after every gate
+passed; a failure anywhere before leaves it exactly as it was.
 """
 
 from __future__ import annotations
@@ -9,21 +9,26 @@ from __future__ import annotations
 import io
 import logging
 import secrets
+import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import BinaryIO
+from pathlib import Path
+from typing import Any, BinaryIO
 
-from harvesters import get_harvester
+from harvesters import HarvestContext, get_harvester
 from hub.config import HubConfig, SourceConfig, source_options
-from hub.errors import HubError
+from hub.errors import HubError, MappingError
 from hub.iris import Iris
 from hub.mapping.compile import load_mapping
 from hub.mapping.runner import MappingRunner
+from hub.pipeline.construct import construct_chunks, load_construct
 from hub.pipeline.programme import known_projects
 from hub.pipeline.provenance import RunReport, describe_source, record_run
+from hub.pipeline.snapshots import SnapshotStore
+from hub.pipeline.state import SourceState, load_state, save_state
 from hub.pipeline.stream import ChunkReader
 from hub.store import staging_store
 from hub.store.oxigraph import OxigraphStore
@@ -31,14 +36,15 @@ from hub.validation import load_shapes, validate_graph
 
 log = logging.getLogger("hub.pipeline")
 Progress = Callable[[int], None]
+RAW_GRAPH = "urn:marittimo-hub:raw"
 
 
 @lru_cache(maxsize=4)
-def _shapes(path: str):  # noqa: ANN202 - cached parsed shapes
+def _shapes(path: str, mtime: float):  # noqa: ANN202 - parsed shapes, cached per file version
     return load_shapes(path)
 
 
-def _tee(chunks: Iterator[bytes], out: BinaryIO) -> Iterator[bytes]:
+def _tee(chunks: Iterable[bytes], out: BinaryIO) -> Iterator[bytes]:
     for chunk in chunks:
         out.write(chunk)
         yield chunk
@@ -59,21 +65,28 @@ class SourceRun:
         source: SourceConfig,
         *,
         progress: Progress | None = None,
+        replay: str | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.source = source
         self.iris = Iris(config.base_iri)
         self.progress = progress
+        self.replay = replay  # a run id, or "latest": map a raw snapshot instead of harvesting
         now = datetime.now(UTC)
         self.report = RunReport(
             source=source.id, run_id=new_run_id(now), started=now, mapping_file=source.mapping
         )
         self.live = self.iris.source_graph(source.id)
-        self.versions = config.data_path / "versions" / source.id
+        data = config.data_path
+        self.versions = data / "versions" / source.id
         self.version_file = self.versions / f"{self.report.run_id}.nt"
-        self.staging_dir = config.data_path / "staging" / f"{source.id}-{self.report.run_id}"
+        self.staging_dir = data / "staging" / f"{source.id}-{self.report.run_id}"
+        self.snapshots = SnapshotStore(data, source.id, config.hub.raw_keep)
+        self.state = load_state(data, source.id)
+        self.context = HarvestContext(previous=dict(self.state.harvest))
 
+    # -- the run -----------------------------------------------------------
     def execute(self) -> RunReport:
         report = self.report
         try:
@@ -82,13 +95,22 @@ class SourceRun:
             with staging_store(self.staging_dir) as staging:
                 with self._phase("harvest+map+stage"):
                     self._stage(staging)
+                if self.context.unchanged:
+                    report.status = "unchanged"
+                    report.message = "the source reports no change since the last published run"
+                    return report
+                if self.context.incremental:
+                    with self._phase("merge"):
+                        self._merge_previous(staging)
                 self._gate()
                 with self._phase("validate"):
                     self._validate(staging)
+            if self._held():
+                return report
             with self._phase("publish"):
                 self.store.publish_file(self.live, self.version_file)
                 report.status = "published"
-                self._prune_versions()
+                self._after_publish()
         except HubError as exc:
             report.status = "failed"
             report.message = report.message or str(exc)
@@ -98,8 +120,9 @@ class SourceRun:
             report.message = f"unexpected {type(exc).__name__}: {exc}"
         finally:
             report.ended = datetime.now(UTC)
-            if report.status != "published":
+            if report.status not in ("published", "held"):
                 self.version_file.unlink(missing_ok=True)
+            self.snapshots.prune()
             try:
                 with self._phase("provenance"):
                     record_run(self.store, self.config, report)
@@ -108,14 +131,13 @@ class SourceRun:
         return report
 
     @contextmanager
-    def _phase(self, name: str):  # noqa: ANN202 - times one step of the run
+    def _phase(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         try:
             yield
         finally:
-            self.report.phases[name] = (
-                self.report.phases.get(name, 0.0) + time.perf_counter() - start
-            )
+            phases = self.report.phases
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - start
 
     def _check_project(self) -> None:
         if self.source.project not in known_projects(self.store, self.config):
@@ -124,37 +146,98 @@ class SourceRun:
                 "use a project id of ontology/programme.ttl or declare it under [projects]"
             )
 
+    # -- staging -----------------------------------------------------------
     def _stage(self, staging: OxigraphStore) -> None:
-        report, source = self.report, self.source
-        mapping = load_mapping(
-            self.config.resolve(source.mapping),
-            source_id=source.id,
-            iris=self.iris,
-            display=source.mapping,
-        )
-        report.mapping_hash = mapping.sha256
-        harvest = get_harvester(source.kind)
-        records = harvest(source.id, source_options(self.config, source), root=self.config.root)
-        runner = MappingRunner(mapping, source=source.id, record_key=source.key)
-        chunks = runner.run(self._counted(records))
+        harvest = get_harvester(self.source.kind)
         self.versions.mkdir(parents=True, exist_ok=True)
+        if getattr(harvest, "produces", "records") == "ntriples":
+            self._stage_rdf(staging, harvest)
+        else:
+            self._stage_records(staging, harvest)
+
+    def _records(self, harvest: Any) -> Iterator[Any]:
+        if self.replay:
+            path = self.snapshots.latest(None if self.replay == "latest" else self.replay)
+            self.report.message = f"replayed raw snapshot {path.name}"
+            return self.snapshots.read_records(path)
+        options = source_options(self.config, self.source)
+        records = harvest(self.source.id, options, root=self.config.root, context=self.context)
+        return self.snapshots.tee_records(records, self.report.run_id)
+
+    def _stage_records(self, staging: OxigraphStore, harvest: Any) -> None:
+        report, source = self.report, self.source
+        path = self.config.resolve(source.mapping)
+        if path.suffix == ".rq":
+            raise MappingError(
+                source.mapping,
+                None,
+                "a CONSTRUCT (.rq) maps RDF sources only; "
+                f"kind `{source.kind}` yields records: write a YARRRML .yml mapping",
+            )
+        mapping = load_mapping(path, source_id=source.id, iris=self.iris, display=source.mapping)
+        report.mapping_hash = mapping.sha256
+        runner = MappingRunner(mapping, source=source.id, record_key=source.key)
+        chunks = runner.run(self._counted(self._records(harvest)))
         try:
-            with self.version_file.open("wb") as version:
-                # The mapped N-Triples go to the staging store and, as they pass, to the
-                # version file that publishing will load (no second serialization).
-                tee = _tee(chunks, version)
-                staging.bulk_load([io.BufferedReader(ChunkReader(tee), 1 << 20)], self.live)
+            self._load(staging, chunks, self.live, tee_version=True)
         finally:
             stats = runner.stats
-            report.records, report.record_errors, report.triples = (
-                stats.records,
-                stats.failed,
-                stats.triples,
-            )
+            report.records, report.record_errors = stats.records, stats.failed
+            report.triples = stats.triples
             report.errors = [f.message(source.id) for f in stats.failures]
-            report.warnings = runner.unmatched_references()
+            if not self.context.unchanged:
+                report.warnings = runner.unmatched_references()
 
-    def _counted(self, records):  # noqa: ANN001, ANN202 - passes records through
+    def _stage_rdf(self, staging: OxigraphStore, harvest: Any) -> None:
+        source = self.source
+        path = self.config.resolve(source.mapping)
+        if path.suffix != ".rq":
+            raise MappingError(
+                source.mapping,
+                None,
+                f"kind `{source.kind}` yields RDF: map it "
+                "with a SPARQL CONSTRUCT file (.rq), see docs/mappings.md",
+            )
+        query = load_construct(path, source_id=source.id, iris=self.iris, display=source.mapping)
+        self.report.mapping_hash = _sha256(path)
+        if self.replay:
+            snap = self.snapshots.latest(None if self.replay == "latest" else self.replay)
+            self.report.message = f"replayed raw snapshot {snap.name}"
+            chunks = self.snapshots.read_chunks(snap)
+        else:
+            options = source_options(self.config, source)
+            harvested = harvest(source.id, options, root=self.config.root, context=self.context)
+            chunks = self.snapshots.tee_chunks(harvested, self.report.run_id)
+        self._load(staging, self._count_lines(chunks), RAW_GRAPH, tee_version=False)
+        if self.context.unchanged:
+            return
+        self.report.triples = 0
+        mapped = self._count_triples(construct_chunks(staging, RAW_GRAPH, query))
+        self._load(staging, mapped, self.live, tee_version=True)
+
+    def _load(
+        self, staging: OxigraphStore, chunks: Iterable[bytes], graph: str, *, tee_version: bool
+    ) -> None:
+        if not tee_version:
+            staging.bulk_load([io.BufferedReader(ChunkReader(chunks), 1 << 20)], graph)
+            return
+        with self.version_file.open("wb") as version:
+            # The N-Triples go to the staging store and, as they pass, to the version
+            # file that publishing loads (no second serialization).
+            stream = ChunkReader(_tee(chunks, version))
+            staging.bulk_load([io.BufferedReader(stream, 1 << 20)], graph)
+
+    def _count_lines(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.report.records += chunk.count(b"\n")
+            yield chunk
+
+    def _count_triples(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.report.triples += chunk.count(b"\n")
+            yield chunk
+
+    def _counted(self, records: Iterable[Any]) -> Iterator[Any]:
         if self.progress is None:
             yield from records
             return
@@ -163,6 +246,23 @@ class SourceRun:
                 self.progress(number)
             yield record
 
+    def _merge_previous(self, staging: OxigraphStore) -> None:
+        """Incremental harvest: keep the published entities the new records did not touch."""
+        previous = (
+            self.config.data_path / self.state.version_file if self.state.version_file else None
+        )
+        if previous is None or not previous.exists():
+            return
+        staging.bulk_load([previous.open("rb")], RAW_GRAPH + "/previous")
+        staging.update(
+            f"INSERT {{ GRAPH <{self.live}> {{ ?s ?p ?o }} }} WHERE {{ "
+            f"GRAPH <{RAW_GRAPH}/previous> {{ ?s ?p ?o }} "
+            f"FILTER NOT EXISTS {{ GRAPH <{self.live}> {{ ?s ?x ?y }} }} }}"
+        )
+        staging.dump_graph_to(self.live, self.version_file)
+        self.report.triples = staging.graph_size(self.live)
+
+    # -- gates ---------------------------------------------------------------
     def _gate(self) -> None:
         report = self.report
         quality = self.config.quality_for(self.source)
@@ -185,9 +285,14 @@ class SourceRun:
         shapes_file = self.config.shapes_path
         if not shapes_file.exists():
             raise HubError(f"shapes file {shapes_file} not found; fix hub.shapes in the config")
-        result = validate_graph(staging, self.live, _shapes(str(shapes_file)))
+        shapes = _shapes(str(shapes_file), shapes_file.stat().st_mtime)
+        result = validate_graph(staging, self.live, shapes)
         self.report.violations = result.error_count
-        self.report.errors.extend(v.message for v in result.violations[:50])
+        for violation in result.violations[:100]:
+            if violation.severity == "sh:Violation":
+                self.report.errors.append(violation.message)
+            else:
+                self.report.warnings.append(f"{violation.severity}: {violation.message}")
         if result.error_count and self.config.quality_for(self.source).fail_on_shacl_violation:
             self.report.message = (
                 f"{result.error_count} SHACL violation(s) in the staged data; "
@@ -195,15 +300,83 @@ class SourceRun:
             )
             raise HubError(self.report.message)
 
-    def _prune_versions(self) -> None:
-        """Keep the newest `keep_versions` version files of this source (for rollback)."""
-        files = sorted(self.versions.glob("*.nt"))
-        for old in files[: -self.config.hub.keep_versions]:
-            old.unlink(missing_ok=True)
+    def _held(self) -> bool:
+        """Hold a full harvest far smaller than the last published one, for a steward to approve."""
+        quality = self.config.quality_for(self.source)
+        last = self.state.records
+        if self.context.incremental or not last:
+            return False
+        if self.report.records >= last * (1 - quality.max_drop):
+            return False
+        held = self.versions / "held"
+        held.mkdir(parents=True, exist_ok=True)
+        self.version_file.replace(held / self.version_file.name)
+        save_held(held / f"{self.report.run_id}.json", self.report, self.context)
+        self.report.status = "held"
+        self.report.message = (
+            f"{self.report.records} records, {1 - self.report.records / last:.0%} fewer than the "
+            f"{last} of the last published run (limit {quality.max_drop:.0%}); held for review: "
+            f"`hub approve {self.source.id}` publishes it, the next good harvest replaces it"
+        )
+        return True
+
+    def _after_publish(self) -> None:
+        save_state(
+            self.config.data_path,
+            self.source.id,
+            SourceState(
+                run_id=self.report.run_id,
+                records=self.report.records
+                if not self.context.incremental
+                else max(self.report.records, self.state.records),
+                triples=self.report.triples,
+                version_file=str(self.version_file.relative_to(self.config.data_path)),
+                harvest=dict(self.context.state) or dict(self.state.harvest),
+            ),
+        )
+        prune_versions(self.versions, self.config.hub.keep_versions)
+        shutil.rmtree(self.versions / "held", ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_held(path: Path, report: RunReport, context: HarvestContext) -> None:
+    """What `hub approve` needs to publish a held run later."""
+    import json
+
+    path.write_text(
+        json.dumps(
+            {
+                "run_id": report.run_id,
+                "records": report.records,
+                "triples": report.triples,
+                "harvest": context.state,
+            }
+        ),
+        encoding="utf-8",
+    )
+
+
+def prune_versions(folder: Path, keep: int) -> None:
+    """Keep the newest `keep` version files of a source (for rollback)."""
+    files = sorted(folder.glob("*.nt"))
+    for old in files[: max(0, len(files) - keep)]:
+        old.unlink(missing_ok=True)
 
 
 def run_source(
-    config: HubConfig, store: OxigraphStore, source_id: str, *, progress: Progress | None = None
+    config: HubConfig,
+    store: OxigraphStore,
+    source_id: str,
+    *,
+    progress: Progress | None = None,
+    replay: str | None = None,
 ) -> RunReport:
-    """Harvest, map, validate and (if every gate passes) publish one source."""
-    return SourceRun(config, store, config.source(source_id), progress=progress).execute()
+    """Harvest (or replay a raw snapshot), map, validate and, if every gate passes, publish."""
+    return SourceRun(
+        config, store, config.source(source_id), progress=progress, replay=replay
+    ).execute()

@@ -92,6 +92,16 @@ class MiniHub:
                     fh.write("broken,row,with,too,many,fields\n")
                 out.writerow(row)
 
+    def cli(self, *args: str) -> int:
+        """Run a `hub` command on this hub, with the store released meanwhile (one writer)."""
+        from hub.cli import main
+
+        self.store.close()
+        try:
+            return main(["--config", str(self.config.path), *args])
+        finally:
+            self.store = open_store(self.config.store_path)
+
     def live_dump(self) -> bytes:
         """The live graph as sorted N-Triples, read through the public snapshot."""
         result = self.store.query(

@@ -45,7 +45,7 @@ def test_run_publishes_and_records_provenance(minihub: MiniHub) -> None:
 def test_rerun_replaces_the_published_graph(minihub: MiniHub) -> None:
     minihub.write(minihub.places(30))
     assert run_source(minihub.config, minihub.store, "places").ok
-    minihub.write(minihub.places(10, prefix="q"))
+    minihub.write(minihub.places(20, prefix="q"))
     assert run_source(minihub.config, minihub.store, "places").ok
     ids = {
         r["s"].value
@@ -53,7 +53,7 @@ def test_rerun_replaces_the_published_graph(minihub: MiniHub) -> None:
             f"SELECT DISTINCT ?s WHERE {{ GRAPH <{minihub.live}> {{ ?s ?p ?o }} }}"
         )
     }
-    assert len(ids) == 10 and all("/q" in s for s in ids)
+    assert len(ids) == 20 and all("/q" in s for s in ids)
 
 
 def test_failure_half_way_leaves_published_graph_unchanged(minihub: MiniHub) -> None:
@@ -139,10 +139,10 @@ def test_a_query_started_before_a_publish_keeps_its_snapshot(minihub: MiniHub) -
     assert run_source(minihub.config, minihub.store, "places").ok
     query = f"SELECT ?s WHERE {{ GRAPH <{minihub.live}> {{ ?s ?p ?o }} }}"
     started = minihub.store.query(query)  # lazy: nothing read yet
-    minihub.write(minihub.places(10, prefix="q"))
+    minihub.write(minihub.places(30, prefix="q"))
     assert run_source(minihub.config, minihub.store, "places").ok
     assert len(list(started)) == 200  # the old graph, whole
-    assert len(list(minihub.store.query(query))) == 50  # the new graph, whole
+    assert len(list(minihub.store.query(query))) == 150  # the new graph, whole
 
 
 def test_no_query_starts_while_a_publish_runs(minihub: MiniHub) -> None:
