@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pyoxigraph as ox
 
@@ -15,15 +17,20 @@ from hub.errors import HubError
 from hub.pipeline.programme import load_programme
 from hub.pipeline.provenance import RunReport
 from hub.pipeline.run import run_source
-from hub.store import open_store
-from hub.store.oxigraph import OxigraphStore
+from hub.store import GraphResult, Store, connect_store
 
 log = logging.getLogger("hub")
 SHOWN_ERRORS = 5
 
 
-def _open(config: HubConfig, *, read_only: bool = False) -> OxigraphStore:
-    return open_store(config.store_path, read_only=read_only)
+@contextmanager
+def _store(config: HubConfig, *, read_only: bool = False, owner: str = "hub") -> Iterator[Store]:
+    """The configured store for one command, closed (and its child server stopped) after."""
+    store = connect_store(config, write=not read_only, owner=f"{owner} (pid {os.getpid()})")
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _progress(source_id: str):  # noqa: ANN202
@@ -52,7 +59,7 @@ def print_report(report: RunReport) -> None:
         print(f"    warning: {warning}")
 
 
-def harvest_all(config: HubConfig, store: OxigraphStore, source_ids: Sequence[str]) -> bool:
+def harvest_all(config: HubConfig, store: Store, source_ids: Sequence[str]) -> bool:
     """Run the named sources (all when none); True when every run published."""
     ids = list(source_ids) or list(config.sources)
     for source_id in ids:
@@ -68,14 +75,14 @@ def harvest_all(config: HubConfig, store: OxigraphStore, source_ids: Sequence[st
 
 
 def cmd_harvest(config: HubConfig, args: argparse.Namespace) -> int:
-    store = _open(config)
-    return 0 if harvest_all(config, store, args.sources) else 1
+    with _store(config, owner="hub harvest") as store:
+        return 0 if harvest_all(config, store, args.sources) else 1
 
 
 def cmd_remap(config: HubConfig, args: argparse.Namespace) -> int:
-    store = _open(config)
-    load_programme(store, config)
-    report = run_source(config, store, args.source, replay=args.run or "latest")
+    with _store(config, owner="hub remap") as store:
+        load_programme(store, config)
+        report = run_source(config, store, args.source, replay=args.run or "latest")
     print_report(report)
     return 0 if report.ok else 1
 
@@ -83,18 +90,18 @@ def cmd_remap(config: HubConfig, args: argparse.Namespace) -> int:
 def cmd_approve(config: HubConfig, args: argparse.Namespace) -> int:
     from hub.pipeline.approve import approve_held
 
-    store = _open(config)
-    print_report(approve_held(config, store, args.source, args.run))
+    with _store(config, owner="hub approve") as store:
+        print_report(approve_held(config, store, args.source, args.run))
     return 0
 
 
 def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
     if not config.store_path.exists():
-        rows = []
         print(f"(no store yet at {config.store_path}: run `hub harvest`)")
         statuses = None
     else:
-        statuses = source_statuses(_open(config, read_only=True), config)
+        with _store(config, read_only=True) as store:
+            statuses = source_statuses(store, config)
     rows = [("SOURCE", "PROJECT", "KIND", "SCHEDULE", "LAST RUN", "STATUS", "TRIPLES")]
     for s in statuses or []:
         rows.append(
@@ -130,22 +137,22 @@ _FORMATS = {
 
 
 def cmd_query(config: HubConfig, args: argparse.Namespace) -> int:
-    store = _open(config, read_only=True)
-    result = store.query(args.sparql)
-    if isinstance(result, ox.QueryBoolean):
-        print("true" if bool(result) else "false")
-        return 0
-    if isinstance(result, ox.QueryTriples):
-        sys.stdout.buffer.write(result.serialize(format=ox.RdfFormat.TURTLE) or b"")
-        return 0
-    fmt = _FORMATS[args.format]
-    if fmt is not None:
-        sys.stdout.buffer.write(result.serialize(format=fmt) or b"")
-        return 0
-    names = [v.value for v in result.variables]
-    print("\t".join(names))
-    for row in result:
-        print("\t".join("" if row[n] is None else _short(row[n]) for n in names))
+    with _store(config, read_only=True) as store:
+        result = store.query(args.sparql)
+        if isinstance(result, ox.QueryBoolean):
+            print("true" if bool(result) else "false")
+            return 0
+        if isinstance(result, ox.QueryTriples | GraphResult):
+            sys.stdout.buffer.write(result.serialize(format=ox.RdfFormat.TURTLE) or b"")
+            return 0
+        fmt = _FORMATS[args.format]
+        if fmt is not None:
+            sys.stdout.buffer.write(result.serialize(format=fmt) or b"")
+            return 0
+        names = [v.value for v in result.variables]
+        print("\t".join(names))
+        for row in result:
+            print("\t".join("" if row[n] is None else _short(row[n]) for n in names))
     return 0
 
 
@@ -157,9 +164,7 @@ def _short(term: object) -> str:
     return str(term)
 
 
-def serve(
-    config: HubConfig, store: OxigraphStore, host: str, port: int, *, scheduler: bool
-) -> None:
+def serve(config: HubConfig, store: Store, host: str, port: int, *, scheduler: bool) -> None:
     """Serve the API (and run the scheduler) until interrupted."""
     import uvicorn
 
@@ -180,15 +185,15 @@ def serve(
 
 
 def cmd_serve(config: HubConfig, args: argparse.Namespace) -> int:
-    store = _open(config)
-    load_programme(store, config)
-    serve(
-        config,
-        store,
-        args.host or config.serve.host,
-        args.port or config.serve.port,
-        scheduler=config.serve.scheduler and not args.no_scheduler,
-    )
+    with _store(config, owner="hub serve") as store:
+        load_programme(store, config)
+        serve(
+            config,
+            store,
+            args.host or config.serve.host,
+            args.port or config.serve.port,
+            scheduler=config.serve.scheduler and not args.no_scheduler,
+        )
     return 0
 
 
@@ -196,17 +201,17 @@ def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
     from hub.demo import build_demo_databases
 
     build_demo_databases(config.root)
-    store = _open(config)
-    ok = harvest_all(config, store, [])
-    if not ok:
-        print("some demo sources failed (see above); serving what was published")
-    serve(
-        config,
-        store,
-        args.host or config.serve.host,
-        args.port or config.serve.port,
-        scheduler=False,
-    )
+    with _store(config, owner="hub demo") as store:
+        ok = harvest_all(config, store, [])
+        if not ok:
+            print("some demo sources failed (see above); serving what was published")
+        serve(
+            config,
+            store,
+            args.host or config.serve.host,
+            args.port or config.serve.port,
+            scheduler=False,
+        )
     return 0
 
 

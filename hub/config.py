@@ -147,6 +147,29 @@ class HubSection(_Strict):
         return value
 
 
+class StoreSection(_Strict):
+    """How the hub reaches its store."""
+
+    backend: str = "server"
+    timeout_s: float = Field(30.0, gt=0)
+    max_result_bytes: int = Field(256 * 1024 * 1024, gt=0)
+    query_url: str | None = None
+    update_url: str | None = None
+    graph_store_url: str | None = None
+    oxigraph_extensions: bool = False
+
+    @field_validator("backend")
+    @classmethod
+    def _check_backend(cls, value: str) -> str:
+        if value not in ("server", "embedded", "sparql"):
+            raise ValueError(
+                f"unknown backend `{value}`; use `server` (the default: a child Oxigraph server "
+                "on hub.store), `embedded` (in-process, no query time limit) or `sparql` (an "
+                "external SPARQL 1.1 server: set query_url, update_url, graph_store_url)"
+            )
+        return value
+
+
 class ServeSection(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -157,6 +180,7 @@ class HubConfig(_Strict):
     """The whole configuration, with paths resolved against the config file's folder."""
 
     hub: HubSection = Field(default_factory=HubSection)
+    store: StoreSection = Field(default_factory=StoreSection)
     quality: Quality = Field(default_factory=Quality)
     serve: ServeSection = Field(default_factory=ServeSection)
     projects: dict[str, Project] = Field(default_factory=dict)
@@ -248,6 +272,17 @@ def parse_config(raw: dict[str, Any], path: Path, env: EnvOverrides | None = Non
                 msg = "is not a known setting; check its spelling against the README's config reference"
             problems.append(f"  {key}: {msg}")
         raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+    if config.store.backend == "sparql":
+        missing = [
+            k
+            for k in ("query_url", "update_url", "graph_store_url")
+            if not getattr(config.store, k)
+        ]
+        if missing:
+            raise ConfigError(
+                f"{path}: store.backend is `sparql`: set store.{', store.'.join(missing)} "
+                "(the server's SPARQL query, update and Graph Store Protocol URLs)"
+            )
     for source_id, source in config.sources.items():
         if not SOURCE_ID.match(source_id):
             raise ConfigError(

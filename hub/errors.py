@@ -63,3 +63,11 @@ class StoreError(HubError):
 
 class QueryError(HubError):
     """A SPARQL query is malformed or not allowed on this endpoint."""
+
+
+class QueryTimeoutError(QueryError):
+    """The query ran longer than the store's time limit and was stopped."""
+
+
+class ResultTooLargeError(QueryError):
+    """The query's result is larger than the size limit; nothing partial is returned."""

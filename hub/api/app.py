@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from hub.api import health, root, sparql
+from hub.api import admin, health, root, sparql
 from hub.api.errors import install_error_handlers
 from hub.api.results import MAX_RESULT_BYTES
 from hub.config import HubConfig
-from hub.store import OxigraphStore
+from hub.store import Store
 
 DESCRIPTION = (
     "Marittimo Hub joins the tourism data of the Italy–France Maritime programme's "
@@ -18,9 +18,7 @@ DESCRIPTION = (
 )
 
 
-def create_app(
-    config: HubConfig, store: OxigraphStore, *, scheduler: object | None = None
-) -> FastAPI:
+def create_app(config: HubConfig, store: Store, *, scheduler: object | None = None) -> FastAPI:
     """The hub's web app serving `store`; the caller owns and closes the store and scheduler.
 
     >>> app = create_app(config, store)  # doctest: +SKIP
@@ -35,11 +33,12 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
-        allow_methods=["GET", "POST"],
+        allow_methods=["GET", "POST"],  # the admin API needs a bearer token, not cookies
         allow_headers=["*"],
     )
     install_error_handlers(app)
     app.include_router(root.router)
     app.include_router(sparql.router)
     app.include_router(health.router)
+    app.include_router(admin.router)
     return app

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hub.config import HubConfig
-from hub.store import OxigraphStore
+from hub.store import Store
 
 
-def get_store(request: Request) -> OxigraphStore:
+def get_store(request: Request) -> Store:
     """The store the app serves."""
     return request.app.state.store
 
@@ -25,6 +25,6 @@ def get_scheduler(request: Request) -> object | None:
     return request.app.state.scheduler
 
 
-StoreDep = Annotated[OxigraphStore, Depends(get_store)]
+StoreDep = Annotated[Store, Depends(get_store)]
 ConfigDep = Annotated[HubConfig, Depends(get_config)]
 SchedulerDep = Annotated[object | None, Depends(get_scheduler)]

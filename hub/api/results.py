@@ -21,8 +21,9 @@ from hub.api.negotiation import (
     format_names,
     negotiate,
 )
-from hub.errors import HubError, QueryError
+from hub.errors import HubError, QueryError, QueryTimeoutError, ResultTooLargeError
 from hub.store import OxigraphStore
+from hub.store.http import GraphResult
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +144,10 @@ def _run(store: OxigraphStore, request: QueryRequest, limit: int) -> Serialized:
             default_graphs=request.default_graphs or None,
             named_graphs=request.named_graphs or None,
         )
+    except QueryTimeoutError as exc:
+        raise ApiError(503, str(exc)) from None
+    except ResultTooLargeError as exc:
+        raise ApiError(413, str(exc)) from None
     except QueryError as exc:
         message = f"malformed query: {exc}"
         if looks_like_update(request.query):
@@ -152,7 +157,7 @@ def _run(store: OxigraphStore, request: QueryRequest, limit: int) -> Serialized:
         raise ApiError(503, f"the store cannot answer: {exc}") from None
     except OSError as exc:
         raise ApiError(503, f"the store cannot be read: {exc}") from None
-    if isinstance(result, ox.QueryTriples):
+    if isinstance(result, ox.QueryTriples | GraphResult):
         fmt = _choose(request, GRAPH_FORMATS, "a CONSTRUCT/DESCRIBE graph")
     else:
         fmt = _choose(request, RESULT_FORMATS, "SELECT/ASK results")

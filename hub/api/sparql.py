@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Annotated, Any
 
 import pyoxigraph as ox
@@ -10,14 +11,32 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.deps import StoreDep
+from hub.api import void
+from hub.api.deps import ConfigDep, StoreDep
 from hub.api.errors import ApiError
-from hub.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS, known_format_value, wants_html
+from hub.api.negotiation import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    find_format,
+    known_format_value,
+    negotiate,
+    wants_html,
+)
 from hub.api.page import sparql_page
 from hub.api.results import QueryRequest, run_query
-from hub.store import OxigraphStore
+from hub.api.service import service_triples
+from hub.config import HubConfig
+from hub.iris import Iris
+from hub.store import Store
 
 router = APIRouter(tags=["sparql"])
+# /void belongs with the endpoint it describes; app.py includes this router only.
+router.include_router(void.router)
+
+# A bare GET names an RDF type only by its canonical media type: `application/json`
+# or `application/xml` alone is a client expecting results, told how to send a query.
+_DESCRIPTION_FORMATS = tuple(replace(f, aliases=()) for f in GRAPH_FORMATS)
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -52,7 +71,11 @@ or by `format=` which overrides it. {_formats_doc()} Nothing acceptable gives 40
 **Limits.** Updates are refused (403), as is `SERVICE`. A result larger than the
 endpoint's size limit gives 413, never a truncated result.
 
-A browser (Accept `text/html`) that sends no query gets a small query page.
+**Without a query**, a browser (Accept `text/html`) gets the query page, with example
+queries; an RDF client (Accept `text/turtle`, `application/ld+json`, ... or `*/*`, or
+`format=turtle`) gets the SPARQL 1.1 Service Description: result formats, the union
+default graph, the named graphs with their sizes, and a link to the VoID description
+at `/void`.
 """
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -122,11 +145,42 @@ def _build(
     return request
 
 
-async def _answer(request: Request, store: OxigraphStore, query: QueryRequest) -> Response:
+async def _answer(request: Request, store: Store, query: QueryRequest) -> Response:
     """Run the query off the event loop and send its serialized result."""
     limit = request.app.state.max_result_bytes
     result = await run_in_threadpool(run_query, store, query, limit)
     return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+
+
+def _page(request: Request, config: HubConfig) -> str:
+    """The query page, linking the API docs, the service description and VoID."""
+    return sparql_page(
+        request.app.docs_url or "/docs",
+        base_iri=config.base_iri,
+        service_url=f"{request.url_for('sparql_get')}?format=turtle",
+        void_url=f"{request.url_for('void')}?format=turtle",
+    )
+
+
+def _description_format(formats: list[str], accept: str | None) -> Format | None:
+    """The RDF format a query-less GET asks the service description in, if it asks for one."""
+    if formats:
+        # `json` and `xml` name result formats too: without a query they are a mistake.
+        if find_format(formats[-1], RESULT_FORMATS) is not None:
+            return None
+        return find_format(formats[-1], GRAPH_FORMATS)
+    return negotiate(accept, _DESCRIPTION_FORMATS)
+
+
+async def _service_description(
+    request: Request, store: Store, config: HubConfig, fmt: Format
+) -> Response:
+    """The SPARQL 1.1 Service Description of this endpoint, in `fmt`."""
+    iris = Iris(config.base_iri)
+    stats = await void.current_stats(request, store, iris)
+    endpoint = str(request.url_for("sparql_get"))
+    triples = service_triples(stats, iris, endpoint, str(request.url_for("void")))
+    return void.rdf_response(triples, fmt)
 
 
 @router.get(
@@ -139,6 +193,7 @@ async def _answer(request: Request, store: OxigraphStore, query: QueryRequest) -
 async def sparql_get(
     request: Request,
     store: StoreDep,
+    config: ConfigDep,
     query: Annotated[str | None, Query(description="The SPARQL query.")] = None,
     default_graph_uri: Annotated[
         list[str], Query(alias="default-graph-uri", description="A default graph (repeatable).")
@@ -151,12 +206,16 @@ async def sparql_get(
         Query(description="Overrides Accept: json, xml, csv, tsv, turtle, nt, jsonld, rdfxml."),
     ] = [],  # noqa: B006
 ) -> Response:
-    """Answer a query sent in the URL; a browser sending none gets the query page."""
+    """Answer a query sent in the URL; without one, the query page or the service description."""
     accept = request.headers.get("accept")
     if "update" in request.query_params:
         raise ApiError(403, READ_ONLY)
-    if query is None and wants_html(accept):
-        return HTMLResponse(sparql_page(request.app.docs_url or "/docs"))
+    if query is None:
+        if not format and wants_html(accept):
+            return HTMLResponse(_page(request, config), headers={"Vary": "Accept"})
+        described = _description_format(format, accept)
+        if described is not None:
+            return await _service_description(request, store, config, described)
     queries = [] if query is None else request.query_params.getlist("query")
     built = _build(queries, default_graph_uri, named_graph_uri, format, accept)
     return await _answer(request, store, built)

@@ -11,8 +11,6 @@ the next start from the version file it names.
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from hub.errors import QueryError, StoreError
+from hub.store.publishing import GraphPublisher
 from hub.store.rwlock import ReadWriteLock
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -46,7 +45,7 @@ def _open(path: Path, read_only: bool) -> ox.Store:
         raise StoreError(f"cannot open the store at {path}: {exc}{hint}") from None
 
 
-class OxigraphStore:
+class OxigraphStore(GraphPublisher):
     """An on-disk Oxigraph store with the few operations the hub needs.
 
     >>> store = OxigraphStore(Path("var/store"))                       # doctest: +SKIP
@@ -192,46 +191,14 @@ class OxigraphStore:
             self._store.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
             self._store.extend(quads)
 
-    def publish_file(self, graph: str, ntriples: Path) -> None:
-        """Make `graph` hold exactly the triples of an N-Triples file; atomic for readers.
-
-        Crash-safe: the journal names the file, and an interrupted publish is
-        redone when the store is next opened for writing.
-        """
-        self._writable()
-        with self._write_lock, self._publishing.writing():
-            self._write_journal({"graph": graph, "file": str(ntriples)})
-            self._replace_from_file(graph, ntriples)
-            self.journal.unlink(missing_ok=True)
-
     def _replace_from_file(self, graph: str, ntriples: Path) -> None:
-        self._store.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
-        self._store.bulk_load(
-            path=str(ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph)
-        )
-        self._store.flush()
-
-    def _write_journal(self, entry: dict) -> None:
-        tmp = self.journal.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            json.dump(entry, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(self.journal)
-
-    def _recover(self) -> None:
-        """Finish a publish that a crash interrupted (redo it from its version file)."""
-        if not self.journal.exists():
-            return
-        entry = json.loads(self.journal.read_text(encoding="utf-8"))
-        source_file = Path(entry["file"])
-        if not source_file.exists():
-            raise StoreError(
-                f"an interrupted publish of {entry['graph']} cannot be redone: {source_file} is "
-                f"missing; restore it, or delete {self.journal} and re-harvest that source"
+        self._writable()
+        with self._write_lock:
+            self._store.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
+            self._store.bulk_load(
+                path=str(ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph)
             )
-        self._replace_from_file(entry["graph"], source_file)
-        self.journal.unlink()
+            self._store.flush()
 
     def drop_graph(self, graph: str) -> None:
         """Remove a named graph (one transaction)."""

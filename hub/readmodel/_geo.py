@@ -1,0 +1,123 @@
+"""Geometry for the read model: WKT to GeoJSON, bounding boxes, points on the unit sphere.
+
+Distances use the chord between points on the unit sphere (x, y, z stored per
+entity), which SQL can compute with plain arithmetic and which orders exactly
+like the great-circle distance.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+EARTH_RADIUS_KM = 6371.0088
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_PAIR = re.compile(rf"({_NUMBER})\s+({_NUMBER})")
+_KIND = re.compile(r"^\s*(?:<[^>]*>\s*)?([A-Za-z]+)\s*(?:Z|M|ZM)?\s*\(")
+_GEOJSON_TYPES = {
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTIPOINT": "MultiPoint",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Where an entity is: a representative point, its bounding box, its GeoJSON geometry."""
+
+    lat: float
+    lon: float
+    bbox: tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
+    geometry: dict[str, Any]
+
+
+def _valid(lat: float, lon: float) -> bool:
+    return -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0 and math.isfinite(lat + lon)
+
+
+def point(lat: float, lon: float) -> Shape | None:
+    """A point shape, or None outside the globe."""
+    if not _valid(lat, lon):
+        return None
+    return Shape(lat, lon, (lon, lat, lon, lat), {"type": "Point", "coordinates": [lon, lat]})
+
+
+def _nest(text: str) -> list[Any]:
+    """The coordinate structure of a WKT body, as nested lists of [lon, lat]."""
+    stack: list[list[Any]] = [[]]
+    for token in re.finditer(rf"\(|\)|{_NUMBER}\s+{_NUMBER}(?:\s+{_NUMBER})*", text):
+        value = token.group(0)
+        if value == "(":
+            stack.append([])
+        elif value == ")":
+            if len(stack) < 2:
+                break
+            done = stack.pop()
+            stack[-1].append(done)
+        else:
+            lon, lat = (float(v) for v in value.split()[:2])
+            stack[-1].append([lon, lat])
+    return stack[0][0] if stack[0] else []
+
+
+def from_wkt(wkt: str) -> Shape | None:
+    """The shape of a WKT literal (POINT, LINESTRING, POLYGON and MULTI*), or None.
+
+    The representative point is the point itself, else the middle vertex (on the line).
+
+    >>> from_wkt("LINESTRING (9.6 44.1, 9.7 44.0, 9.8 43.9)").lat
+    44.0
+    """
+    kind = _KIND.match(wkt)
+    pairs = [(float(a), float(b)) for a, b in _PAIR.findall(wkt)]
+    pairs = [(lon, lat) for lon, lat in pairs if _valid(lat, lon)]
+    if not kind or not pairs:
+        return None
+    geo_type = _GEOJSON_TYPES.get(kind.group(1).upper())
+    if geo_type is None:
+        return None
+    lons = [p[0] for p in pairs]
+    lats = [p[1] for p in pairs]
+    lon, lat = pairs[len(pairs) // 2]
+    body = wkt[kind.end() - 1 :]
+    coordinates = _nest(body)
+    if geo_type == "Point":
+        coordinates = coordinates[0] if coordinates else [lon, lat]
+    geometry = {"type": geo_type, "coordinates": coordinates}
+    return Shape(lat, lon, (min(lons), min(lats), max(lons), max(lats)), geometry)
+
+
+def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    """The point on the unit sphere."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+
+
+def chord2_for_km(km: float) -> float:
+    """The squared chord on the unit sphere for a great-circle distance."""
+    angle = min(km / EARTH_RADIUS_KM, math.pi)
+    return (2.0 * math.sin(angle / 2.0)) ** 2
+
+
+def km_for_chord2(chord2: float) -> float:
+    """The great-circle distance of a squared chord on the unit sphere."""
+    half = min(math.sqrt(max(chord2, 0.0)) / 2.0, 1.0)
+    return 2.0 * EARTH_RADIUS_KM * math.asin(half)
+
+
+def box_around(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
+    """A lon/lat box (min_lon, min_lat, max_lon, max_lat) holding the circle of radius `km`."""
+    dlat = math.degrees(km / EARTH_RADIUS_KM)
+    min_lat, max_lat = max(lat - dlat, -90.0), min(lat + dlat, 90.0)
+    widest = max(abs(min_lat), abs(max_lat))
+    if widest >= 89.9:
+        return (-180.0, min_lat, 180.0, max_lat)
+    dlon = math.degrees(km / (EARTH_RADIUS_KM * math.cos(math.radians(widest))))
+    if dlon >= 180.0:
+        return (-180.0, min_lat, 180.0, max_lat)
+    return (max(lon - dlon, -180.0), min_lat, min(lon + dlon, 180.0), max_lat)

@@ -1,0 +1,285 @@
+"""A store reached over HTTP: the SPARQL 1.1 Protocol and Graph Store Protocol.
+
+Used for the hub's own `oxigraph serve` child process (the default: it stops a query
+at the time limit) and for any external SPARQL 1.1 server (Fuseki, GraphDB,
+Virtuoso, QLever...). Results are fetched whole in a parseable format (JSON,
+N-Triples), checked and parsed, so a body the server cut short (as Oxigraph does
+when its timeout stops a query that already started streaming) becomes a clear
+error, never a partial result.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+import requests
+
+from hub.errors import QueryError, QueryTimeoutError, ResultTooLargeError, StoreError
+from hub.store.oxigraph import Term, sparql_iri
+from hub.store.publishing import GraphPublisher
+from hub.store.rwlock import ReadWriteLock
+
+CANCELLED = b"The SPARQL operation has been cancelled"
+# How long past its own time limit we wait for the server before giving up on a query.
+GRACE_S = 5.0
+RESULTS_JSON = "application/sparql-results+json"
+NTRIPLES = "application/n-triples"
+
+
+class GraphResult:
+    """The triples of a CONSTRUCT/DESCRIBE, parsed; serializes like pyoxigraph's QueryTriples."""
+
+    def __init__(self, triples: list[ox.Triple]) -> None:
+        self.triples = triples
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        return iter(self.triples)
+
+    def serialize(
+        self, output: IO[bytes] | None = None, format: ox.RdfFormat = ox.RdfFormat.N_TRIPLES
+    ) -> bytes | None:  # noqa: A002
+        return ox.serialize(self.triples, output, format)
+
+
+class HttpStore(GraphPublisher):
+    """A SPARQL 1.1 server as the hub's store; the same operations as OxigraphStore."""
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str,
+        graph_store_url: str,
+        *,
+        journal: Path,
+        timeout_s: float = 30.0,
+        max_result_bytes: int = 256 * 1024 * 1024,
+        oxigraph: bool = False,
+        on_close: Any = None,
+        on_overrun: Any = None,
+    ) -> None:
+        self.query_url = query_url
+        self.update_url = update_url
+        self.graph_store_url = graph_store_url
+        self.journal = journal
+        self.timeout_s = timeout_s
+        self.max_result_bytes = max_result_bytes
+        self.oxigraph = oxigraph  # Oxigraph's extensions: union-default-graph, no_transaction
+        self.read_only = False
+        self.path = Path(query_url)
+        self._on_close = on_close
+        self._on_overrun = on_overrun  # called when the server ignored its own time limit
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._publishing = ReadWriteLock()
+        self._recover()
+
+    # -- HTTP --------------------------------------------------------------
+    @property
+    def _http(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def _post(self, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._http.post(url, timeout=(5, self.timeout_s + 30), **kwargs)
+        except requests.RequestException as exc:
+            raise StoreError(f"the SPARQL server at {url} cannot be reached: {exc}") from None
+
+    def _read_body(self, response: requests.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(1 << 16):
+            size += len(chunk)
+            if size > self.max_result_bytes:
+                response.close()
+                raise ResultTooLargeError(
+                    f"the result is larger than {self.max_result_bytes} bytes; add a LIMIT or "
+                    "select less"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    # -- reading -----------------------------------------------------------
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        union_default_graph: bool = True,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | GraphResult:
+        """Run a read query on the server; the whole result is fetched, checked and parsed."""
+        params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs or []]
+        params += [("named-graph-uri", g) for g in named_graphs or []]
+        if union_default_graph and not default_graphs and self.oxigraph:
+            params.append(("union-default-graph", ""))
+        try:
+            with self._publishing.reading():
+                response = self._http.post(
+                    self.query_url,
+                    params=params,
+                    data=sparql.encode("utf-8"),
+                    headers={
+                        "Content-Type": "application/sparql-query; charset=utf-8",
+                        "Accept": f"{RESULTS_JSON}, {NTRIPLES};q=0.9",
+                    },
+                    timeout=(5, self.timeout_s + GRACE_S),
+                    stream=True,
+                )
+                body = self._read_body(response)
+        except requests.Timeout:
+            # Some query shapes are not cancelled by Oxigraph's --timeout-s: stop them the
+            # hard way (the owner restarts its child server), so they cannot pile up.
+            if self._on_overrun is not None:
+                with self._write_lock:
+                    self._on_overrun()
+                    self._recover()
+            raise QueryTimeoutError(self._timeout_message()) from None
+        except requests.RequestException as exc:
+            raise StoreError(
+                f"the SPARQL server at {self.query_url} cannot be reached: {exc}"
+            ) from None
+        if response.status_code >= 400:
+            message = body.decode("utf-8", "replace").strip()
+            if CANCELLED in body or response.status_code in (503, 504):
+                raise QueryTimeoutError(self._timeout_message())
+            raise QueryError(message or f"HTTP {response.status_code} from the SPARQL server")
+        if CANCELLED in body[-200:]:
+            raise QueryTimeoutError(self._timeout_message())
+        media = response.headers.get("Content-Type", "").split(";")[0].strip()
+        try:
+            if media == NTRIPLES:
+                return GraphResult([t for t in ox.parse(body, ox.RdfFormat.N_TRIPLES)])
+            return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        except SyntaxError as exc:
+            raise QueryError(
+                f"the SPARQL server sent a result that cannot be read ({exc})"
+            ) from None
+
+    def _timeout_message(self) -> str:
+        return (
+            f"the query ran longer than the limit of {self.timeout_s:g} s and was stopped; "
+            "add a LIMIT, narrow the patterns, or run it on your own copy of the data"
+        )
+
+    def select(self, sparql: str) -> list[dict[str, Term]]:
+        """Rows of a SELECT query as dicts (the whole dataset; graphs named in the query)."""
+        result = self.query(sparql, union_default_graph=False)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        return [{n: row[n] for n in names if row[n] is not None} for row in result]
+
+    def ask(self, sparql: str) -> bool:
+        return bool(self.query(sparql, union_default_graph=False))
+
+    def graph_size(self, graph: str) -> int:
+        """Number of triples in a named graph."""
+        rows = self.select(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {sparql_iri(graph)} {{ ?s ?p ?o }} }}"
+        )
+        return int(rows[0]["n"].value)
+
+    def named_graphs(self) -> list[str]:
+        """IRIs of the named graphs, sorted."""
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        return sorted(r["g"].value for r in rows if isinstance(r["g"], ox.NamedNode))
+
+    def has_graph(self, graph: str) -> bool:
+        return self.ask(f"ASK {{ GRAPH {sparql_iri(graph)} {{ }} }}")
+
+    def dump_graph(self, graph: str, fmt: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> bytes:
+        """A (small) named graph, serialized."""
+        triples = self.query(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {sparql_iri(graph)} {{ ?s ?p ?o }} }}"
+        )
+        assert isinstance(triples, GraphResult)
+        return triples.serialize(format=fmt) or b""
+
+    # -- writing -----------------------------------------------------------
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update (one request: one transaction on servers that have them)."""
+        response = self._post(
+            self.update_url,
+            data=sparql.encode("utf-8"),
+            headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+        )
+        if response.status_code >= 400:
+            raise QueryError(f"the SPARQL server refused an update: {response.text.strip()}")
+
+    def _graph_store(self, method: str, graph: str, body: Any, media: str, bulk: bool) -> None:
+        params: dict[str, str] = {"graph": graph}
+        if bulk and self.oxigraph:
+            params["no_transaction"] = ""
+        try:
+            response = self._http.request(
+                method,
+                self.graph_store_url,
+                params=params,
+                data=body,
+                headers={"Content-Type": media},
+                timeout=(60, 3600),
+            )
+        except requests.RequestException as exc:
+            raise StoreError(
+                f"the SPARQL server at {self.graph_store_url} cannot be reached: {exc}"
+            ) from None
+        if response.status_code >= 400:
+            raise StoreError(
+                f"the SPARQL server refused to {method} graph {graph}: HTTP "
+                f"{response.status_code} {response.text.strip()[:500]}"
+            )
+
+    def load(
+        self,
+        data: bytes | str | IO[bytes],
+        fmt: ox.RdfFormat,
+        graph: str,
+        base_iri: str | None = None,
+    ) -> None:
+        """Add a small document to `graph` (Graph Store Protocol POST)."""
+        if base_iri:
+            data = ox.serialize(
+                ox.parse(data, fmt, base_iri=base_iri), format=ox.RdfFormat.N_TRIPLES
+            )
+            fmt = ox.RdfFormat.N_TRIPLES
+        self._graph_store("POST", graph, data, fmt.media_type, bulk=False)
+
+    def replace_graph(
+        self, graph: str, data: bytes, fmt: ox.RdfFormat, base_iri: str | None = None
+    ) -> None:
+        """Replace a small graph's content (Graph Store Protocol PUT: one transaction)."""
+        if base_iri:
+            data = ox.serialize(
+                ox.parse(data, fmt, base_iri=base_iri), format=ox.RdfFormat.N_TRIPLES
+            )
+            fmt = ox.RdfFormat.N_TRIPLES
+        self._graph_store("PUT", graph, data, fmt.media_type, bulk=False)
+
+    def publish_file(self, graph: str, ntriples: Path) -> None:
+        """Replace `graph` with the file's triples; a server restart waits for it to finish."""
+        with self._write_lock:
+            super().publish_file(graph, ntriples)
+
+    def _replace_from_file(self, graph: str, ntriples: Path) -> None:
+        self.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
+        with ntriples.open("rb") as body:
+            self._graph_store("POST", graph, body, NTRIPLES, bulk=True)
+
+    def drop_graph(self, graph: str) -> None:
+        self.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
+
+    def flush(self) -> None:
+        """Nothing to do: the server persists what it accepted."""
+
+    def close(self) -> None:
+        """Close the connections (and stop the child server this store owns)."""
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None

@@ -1,0 +1,152 @@
+"""Run the on-disk store in a child `oxigraph serve` process that the hub talks to over HTTP.
+
+The child owns the store folder and stops any query at the time limit
+(`--timeout-s`) while it keeps answering others; the hub then uses the same
+HTTP code path as with an external SPARQL server. A small file next to the store
+(`<store>.server.json`) tells other `hub` commands where the running server is.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from hub.errors import StoreError
+
+READY_TIMEOUT_S = 30.0
+
+
+def oxigraph_binary() -> str:
+    """The `oxigraph` command from the PyPI package `oxigraph`, next to this Python first."""
+    local = Path(sys.executable).parent / "oxigraph"
+    if local.exists():
+        return str(local)
+    found = shutil.which("oxigraph")
+    if not found:
+        raise StoreError(
+            "the `oxigraph` server command is not installed; `pip install oxigraph` "
+            '(a dependency of marittimo-hub), or set [store] backend = "embedded"'
+        )
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_file(location: Path) -> Path:
+    return location.with_name(location.name + ".server.json")
+
+
+def running_server(location: Path) -> dict | None:
+    """The record of a live server on this store, or None (stale records are removed)."""
+    path = server_file(location)
+    if not path.exists():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        os.kill(int(info["pid"]), 0)
+        requests.get(info["url"] + "/", timeout=2)
+        return info
+    except (OSError, ValueError, KeyError, requests.RequestException):
+        path.unlink(missing_ok=True)
+        return None
+
+
+class OxigraphServer:
+    """A child `oxigraph serve` on a free loopback port, stopped with the hub."""
+
+    def __init__(self, location: Path, *, timeout_s: float, owner: str = "hub") -> None:
+        self.location = location
+        self.timeout_s = timeout_s
+        location.mkdir(parents=True, exist_ok=True)
+        existing = running_server(location)
+        if existing is not None:
+            raise StoreError(
+                f"the store at {location} is already served by {existing.get('owner', 'a hub')} "
+                f"(pid {existing['pid']}, {existing['url']}); stop it first, or use that server"
+            )
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.owner = owner
+        self.log = location.with_name(location.name + ".server.log")
+        self.restarts = 0
+        self._start()
+        atexit.register(self.stop)
+
+    def _start(self) -> None:
+        command = [
+            oxigraph_binary(),
+            "serve",
+            "--location",
+            str(self.location),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout-s",
+            str(max(1, int(self.timeout_s))),
+        ]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self._wait_ready()
+        server_file(self.location).write_text(
+            json.dumps({"pid": self.process.pid, "url": self.url, "owner": self.owner}),
+            encoding="utf-8",
+        )
+
+    def restart(self) -> None:
+        """Kill the server (and the queries it could not stop) and start it again, same port."""
+        self.process.kill()
+        self.process.wait()
+        self.restarts += 1
+        self._start()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+                hint = ""
+                if "lock" in tail.lower():
+                    hint = " (another process has the store open: a `hub serve`, or `hub harvest`?)"
+                raise StoreError(
+                    f"the store server for {self.location} stopped at start{hint}: {tail.strip()}"
+                )
+            try:
+                requests.get(self.url + "/", timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.05)
+        self.stop()
+        raise StoreError(
+            f"the store server for {self.location} did not start within {READY_TIMEOUT_S:g} s"
+        )
+
+    def stop(self) -> None:
+        """Stop the child (it flushes on SIGTERM) and forget its record."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        path = server_file(self.location)
+        try:
+            if json.loads(path.read_text(encoding="utf-8")).get("pid") == self.process.pid:
+                path.unlink()
+        except (OSError, ValueError):
+            pass
