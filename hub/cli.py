@@ -199,9 +199,10 @@ def cmd_serve(config: HubConfig, args: argparse.Namespace) -> int:
 
 def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
     from hub.demo import build_demo_databases
+    from hub.demo.servers import demo_servers
 
     build_demo_databases(config.root)
-    with _store(config, owner="hub demo") as store:
+    with demo_servers(), _store(config, owner="hub demo") as store:
         ok = harvest_all(config, store, [])
         if not ok:
             print("some demo sources failed (see above); serving what was published")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,9 +44,19 @@ def demo_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def demo_config(demo_root: Path) -> HubConfig:
-    """The bundled demo configuration, pointing at a copy of the demo data."""
+def demo_config(demo_root: Path) -> Iterator[HubConfig]:
+    """The bundled demo configuration on a copy of the demo data, its HTTP sources running.
+
+    The demo servers run on free ports; the copy of hub.toml is rewritten to use them.
+    """
     from hub.demo import build_demo_databases
+    from hub.demo.servers import demo_servers
 
     build_demo_databases(demo_root)
-    return load_config(demo_root / "hub.toml")
+    with demo_servers(fixed_ports=False) as urls:
+        config_file = demo_root / "hub.toml"
+        text = config_file.read_text(encoding="utf-8")
+        for port, url in urls.items():
+            text = text.replace(f"http://127.0.0.1:{port}", url)
+        config_file.write_text(text, encoding="utf-8")
+        yield load_config(config_file)

@@ -1,0 +1,43 @@
+"""The demo's HTTP sources on loopback: Vivimed's events API, Tesori nascosti's portal, a CKAN.
+
+`hub demo` starts them on fixed ports (hub.toml's demo sources point there) and
+stops them on exit; tests start them on free ports and rewrite the URLs.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from hub.errors import HubError
+
+# module in hub.demo -> the port hub.toml's demo sources use
+DEMO_SERVERS: dict[str, int] = {"vivimed_api": 8711, "tesori_portal": 8712, "ckan_portal": 8713}
+
+
+@contextmanager
+def demo_servers(*, fixed_ports: bool = True) -> Iterator[dict[int, str]]:
+    """Run every demo server; yields {configured port: actual base URL}."""
+    started: list[tuple[Any, Any]] = []
+    urls: dict[int, str] = {}
+    try:
+        for name, port in DEMO_SERVERS.items():
+            module = importlib.import_module(f"hub.demo.{name}")
+            try:
+                server, url = module.start(port if fixed_ports else 0)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise HubError(
+                        f"demo server {name}: port {port} is already in use (another `hub demo`?); "
+                        "stop that process first"
+                    ) from None
+                raise
+            started.append((module, server))
+            urls[port] = url.rstrip("/")
+        yield urls
+    finally:
+        for module, server in reversed(started):
+            module.stop(server)
