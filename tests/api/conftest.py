@@ -1,4 +1,4 @@
-"""Fixtures for the API tests: a real on-disk store with two named graphs, the app, clients."""
+"""Fixtures for the API tests: a store with two small named graphs, or the harvested demo; apps, clients."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hub.api import create_app
 from hub.config import HubConfig, parse_config
 from hub.store import OxigraphStore, open_store
 from tests.api.api_sample import ALPHA, BETA, GRAPH_A, GRAPH_B
+from tests.api.demo_hub import harvest_demo
 
 
 @pytest.fixture
@@ -65,3 +66,18 @@ def live_url(app: FastAPI) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}/sparql"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def demo_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubConfig, OxigraphStore]]:
+    """The demo sources harvested into a real on-disk store, once per test module."""
+    config, store = harvest_demo(tmp_path_factory.mktemp("demo") / "demo")
+    yield config, store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def demo_client(demo_hub: tuple[HubConfig, OxigraphStore]) -> Iterator[TestClient]:
+    """A TestClient for the app serving the harvested demo data."""
+    with TestClient(create_app(*demo_hub)) as c:
+        yield c

@@ -14,7 +14,8 @@ const initialQuery = editor.value;
 const examples = new Map(config.examples.map((e) => [e.id, e]));
 const endpoint = window.location.pathname;
 const MAX_ROWS = 2000;
-const XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
+const XSD = "http://www.w3.org/2001/XMLSchema#";
+const PLAIN_TYPES = new Set([XSD + "string", XSD + "integer"]); // shown without a type tag
 
 // --- editor ---------------------------------------------------------------
 
@@ -170,7 +171,7 @@ function fillCell(td, term, prefixes) {
     link.title = term.value;
     link.textContent = compact(term.value, prefixes);
     td.append(link);
-    if (config.base && term.value.startsWith(config.base)) {
+    if (config.base && term.value.startsWith(config.base + "id/")) {
       const describe = document.createElement("button");
       describe.type = "button";
       describe.className = "describe";
@@ -186,7 +187,7 @@ function fillCell(td, term, prefixes) {
   } else if (term.type === "literal" || term.type === "typed-literal") {
     td.append(term.value);
     if (term["xml:lang"]) td.append(tag("@" + term["xml:lang"]));
-    else if (term.datatype && term.datatype !== XSD_STRING) td.append(tag(compact(term.datatype, prefixes)));
+    else if (term.datatype && !PLAIN_TYPES.has(term.datatype)) td.append(tag(compact(term.datatype, prefixes)));
   } else if (term.type === "bnode") {
     td.append("_:" + term.value);
   } else {

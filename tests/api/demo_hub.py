@@ -1,0 +1,74 @@
+"""The demo sources harvested into a real store, and a real uvicorn server for an app.
+
+Shared by the API tests on demo data, tests/browser and tests/test_docs_queries.py,
+which need the store once per module (a harvest takes about a second).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from hub.config import HubConfig, load_config
+from hub.pipeline.programme import load_programme
+from hub.pipeline.run import run_source
+from hub.store import OxigraphStore, open_store
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def copy_demo(root: Path) -> Path:
+    """Copy the repository's config, mappings and demo data into `root` (as tests/conftest.py does)."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "hub.toml", root / "hub.toml")
+    shutil.copytree(REPO / "mappings", root / "mappings")
+    shutil.copytree(
+        REPO / "hub" / "demo" / "data",
+        root / "hub" / "demo" / "data",
+        ignore=shutil.ignore_patterns("*.sqlite"),
+    )
+    return root
+
+
+def harvest_demo(root: Path) -> tuple[HubConfig, OxigraphStore]:
+    """A copy of the demo in `root`, every source harvested and published into its own store."""
+    from hub.demo import build_demo_databases
+
+    copy_demo(root)
+    build_demo_databases(root)
+    config = load_config(root / "hub.toml")
+    store = open_store(config.store_path)
+    load_programme(store, config)
+    for source_id in config.sources:
+        report = run_source(config, store, source_id)
+        assert report.ok, report.summary()
+    return config, store
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free loopback port, in a thread; yields the base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start within 10 s")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
