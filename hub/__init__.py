@@ -9,31 +9,35 @@ The public surface is small on purpose; everything else may change.
     'itinera-trails: PUBLISHED (11 records, 0 rejected, 202 triples, 0 violations, 0.1s)'
 """
 
-from hub.config import HubConfig, load_config
-from hub.errors import (
-    ConfigError,
-    HarvestError,
-    HubError,
-    MappingError,
-    QueryError,
-    RecordError,
-    StoreError,
-)
-from hub.pipeline.provenance import RunReport
-from hub.pipeline.run import run_source
-from hub.store import open_store
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "ConfigError",
-    "HarvestError",
-    "HubConfig",
-    "HubError",
-    "MappingError",
-    "QueryError",
-    "RecordError",
-    "RunReport",
-    "StoreError",
-    "load_config",
-    "open_store",
-    "run_source",
-]
+# Loaded on first use, so that `import harvesters` (which needs hub.errors) and
+# `import hub` work in either order.
+_WHERE = {
+    "HubConfig": "hub.config",
+    "load_config": "hub.config",
+    "ConfigError": "hub.errors",
+    "HarvestError": "hub.errors",
+    "HubError": "hub.errors",
+    "MappingError": "hub.errors",
+    "QueryError": "hub.errors",
+    "RecordError": "hub.errors",
+    "StoreError": "hub.errors",
+    "RunReport": "hub.pipeline.provenance",
+    "run_source": "hub.pipeline.run",
+    "connect_store": "hub.store",
+    "open_store": "hub.store",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'hub' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -17,7 +17,6 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from harvesters import KINDS as HARVESTER_KINDS
 from hub.errors import ConfigError
 
 DEFAULT_CONFIG = "hub.toml"
@@ -115,6 +114,8 @@ class SourceConfig(_Strict):
     @field_validator("kind")
     @classmethod
     def _check_kind(cls, value: str) -> str:
+        from harvesters import KINDS as HARVESTER_KINDS  # here: harvesters import hub.errors
+
         if value not in HARVESTER_KINDS:
             raise ValueError(f"unknown kind `{value}`; use one of {', '.join(HARVESTER_KINDS)}")
         return value

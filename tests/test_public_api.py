@@ -14,5 +14,14 @@ def test_all_names_exist_and_are_documented() -> None:
 def test_public_surface_is_deliberate() -> None:
     public = {n for n in dir(hub) if not n.startswith("_")}
     modules = {"api", "catalog", "cli", "config", "errors", "iris", "mapping", "pipeline",
-               "scheduler", "store", "validation", "demo"}
+               "scheduler", "store", "validation", "demo", "readmodel", "import_module", "Any"}
     assert public - modules == set(hub.__all__)
+
+
+def test_harvesters_and_hub_import_in_either_order() -> None:
+    import subprocess
+    import sys
+
+    for first, second in (("harvesters", "hub"), ("hub", "harvesters")):
+        code = f"import {first}; import {second}; {second}.__all__"
+        subprocess.run([sys.executable, "-c", code], check=True)

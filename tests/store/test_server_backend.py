@@ -62,15 +62,14 @@ def test_a_heavy_query_is_stopped_while_a_light_one_answers(served) -> None:
     thread = threading.Thread(target=heavy)
     thread.start()
     time.sleep(0.3)
-    started = time.monotonic()
     light = client.get(
         "/sparql", params={"query": LIGHT}, headers={"Accept": "application/sparql-results+json"}
     )
-    light_seconds = time.monotonic() - started
+    heavy_still_running = "heavy" not in outcome
     thread.join(30)
     assert light.status_code == 200
     assert int(light.json()["results"]["bindings"][0]["n"]["value"]) == 11
-    assert light_seconds < 1.5  # answered while the heavy query was still running
+    assert heavy_still_running  # the light query was answered while the heavy one ran
     status, body, seconds = outcome["heavy"]
     assert status == 503
     assert "longer than the limit of 2 s" in body["error"]["message"]

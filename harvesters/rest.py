@@ -1,0 +1,455 @@
+"""The `rest` kind: records from a JSON API, page by page (page, offset, cursor or link paging).
+
+One page is decoded at a time and its records yielded before the next page is asked
+for, so memory holds one page. The first request is conditional (ETag / Last-Modified
+from the last published run): an unchanged source costs one request and yields nothing,
+with `context.unchanged` set. With `since`, only records changed since the last
+published run are asked for, and `context.incremental` is set.
+
+Page and offset paging stop at the first empty page: a short page is not trusted to be
+the last, because many APIs cap the page size below what was asked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from harvesters._common import check_option_names, mask_url, string_option
+from harvesters._http import HTTP_OPTIONS, HttpClient, HttpOptions, parse_http_options
+from harvesters.context import HarvestContext
+from hub.errors import HarvestError
+from hub.mapping.jsonpath import compile_path
+
+OPTIONS = ("url", "records", "paging", "since", "params", "conditional", *HTTP_OPTIONS)
+PAGING_TYPES = ("none", "page", "offset", "cursor", "link")
+_PAGING_KEYS = {
+    "none": set(),
+    "page": {"page_param", "size_param", "size", "start"},
+    "offset": {"offset_param", "limit_param", "size"},
+    "cursor": {"cursor_param", "cursor_path", "limit_param", "size"},
+    "link": {"next_path", "limit_param", "size"},
+}
+_PAGING_DEFAULTS: dict[str, Any] = {
+    "page_param": "page",
+    "start": 1,
+    "offset_param": "offset",
+    "limit_param": "limit",
+    "cursor_param": "cursor",
+    "cursor_path": "next_cursor",
+}
+MAX_PAGES = 10_000
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How to ask for the next page."""
+
+    type: str = "none"
+    page_param: str = "page"
+    start: int = 1
+    size_param: str | None = None
+    size: int | None = None
+    offset_param: str = "offset"
+    limit_param: str | None = None
+    cursor_param: str = "cursor"
+    cursor_path: str = "next_cursor"
+    next_path: str | None = None
+    max_pages: int = MAX_PAGES
+
+
+@dataclass(frozen=True)
+class Since:
+    """Incremental harvests: the query parameter to send, the record field to remember."""
+
+    param: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class RestOptions:
+    """The checked options of a `rest` source."""
+
+    url: str
+    records: str | None
+    paging: Paging
+    since: Since | None
+    params: Mapping[str, Scalar]
+    conditional: bool
+    http: HttpOptions = field(default_factory=HttpOptions)
+
+
+def _table(source_id: str, options: Mapping[str, Any], name: str, example: str) -> Mapping:
+    value = options.get(name, {})
+    if not isinstance(value, Mapping):
+        raise HarvestError(source_id, f"options.{name} must be a table, e.g. {example}")
+    return value
+
+
+def _name(source_id: str, table: Mapping[str, Any], where: str, key: str) -> Any:
+    value = table.get(key, _PAGING_DEFAULTS.get(key))
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise HarvestError(source_id, f"{where}.{key} must be a non-empty string, not {value!r}")
+    return value
+
+
+def _whole(source_id: str, table: Mapping[str, Any], where: str, key: str, low: int) -> Any:
+    value = table.get(key, _PAGING_DEFAULTS.get(key))
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+        raise HarvestError(
+            source_id, f"{where}.{key} must be a whole number >= {low}, not {value!r}"
+        )
+    return value
+
+
+def _parse_paging(source_id: str, options: Mapping[str, Any]) -> Paging:
+    table = _table(source_id, options, "paging", '{ type = "cursor", cursor_path = "next" }')
+    kind = table.get("type", "none")
+    if kind not in PAGING_TYPES:
+        raise HarvestError(
+            source_id, f"options.paging.type `{kind}` is not one of {', '.join(PAGING_TYPES)}"
+        )
+    check_option_names(
+        source_id,
+        {f"paging.{k}": v for k, v in table.items()},
+        {f"paging.{k}" for k in (*_PAGING_KEYS[kind], "type", "max_pages")},
+        f"rest` with paging type `{kind}",
+    )
+    where = "options.paging"
+    if kind == "offset" and "size" not in table:
+        raise HarvestError(
+            source_id, "options.paging.size (records per page) is needed for offset paging"
+        )
+    size = _whole(source_id, table, where, "size", 1)
+    limit_param = _name(source_id, table, where, "limit_param")
+    if kind in ("cursor", "link") and "limit_param" not in table:
+        limit_param = None
+    if kind in ("cursor", "link") and size is not None and limit_param is None:
+        raise HarvestError(
+            source_id,
+            f"options.paging.size needs options.paging.limit_param (the query parameter that "
+            f'carries it, e.g. limit_param = "limit") for {kind} paging',
+        )
+    size_param = _name(source_id, table, where, "size_param")
+    if kind == "page" and size_param is not None and size is None:
+        raise HarvestError(source_id, "options.paging.size_param needs options.paging.size")
+    for path_key in ("cursor_path", "next_path"):
+        path = _name(source_id, table, where, path_key)
+        if path is not None:
+            _compile(source_id, f"{where}.{path_key}", path)
+    return Paging(
+        type=kind,
+        page_param=_name(source_id, table, where, "page_param"),
+        start=_whole(source_id, table, where, "start", 0),
+        size_param=size_param,
+        size=size,
+        offset_param=_name(source_id, table, where, "offset_param"),
+        limit_param=limit_param,
+        cursor_param=_name(source_id, table, where, "cursor_param"),
+        cursor_path=_name(source_id, table, where, "cursor_path"),
+        next_path=_name(source_id, table, where, "next_path"),
+        max_pages=_whole(source_id, table, where, "max_pages", 1) or MAX_PAGES,
+    )
+
+
+def _parse_since(source_id: str, options: Mapping[str, Any]) -> Since | None:
+    if "since" not in options:
+        return None
+    table = _table(source_id, options, "since", '{ param = "updated_since", field = "updated_at" }')
+    check_option_names(
+        source_id,
+        {f"since.{k}": v for k, v in table.items()},
+        ("since.param", "since.field"),
+        "rest",
+    )
+    if "param" not in table:
+        raise HarvestError(
+            source_id,
+            "options.since.param is missing: the query parameter that asks for changes "
+            'since a time, e.g. since = { param = "updated_since", field = "updated_at" }',
+        )
+    param = _name(source_id, table, "options.since", "param")
+    record_field = _name(source_id, table, "options.since", "field")
+    if record_field is not None:
+        _compile(source_id, "options.since.field", record_field)
+    return Since(param, record_field)
+
+
+def _parse_params(source_id: str, options: Mapping[str, Any]) -> dict[str, Scalar]:
+    params = _table(source_id, options, "params", '{ lang = "it", status = "published" }')
+    for name, value in params.items():
+        if not isinstance(value, Scalar):
+            raise HarvestError(
+                source_id,
+                f"options.params.{name} must be a string, number or boolean, not {value!r}",
+            )
+    return {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items()}
+
+
+def _compile(source_id: str, where: str, path: str) -> Callable[[Any], list[Any]]:
+    try:
+        return compile_path(path)
+    except ValueError as exc:
+        raise HarvestError(source_id, f"{where}: {exc}") from None
+
+
+def parse_options(source_id: str, options: Mapping[str, Any]) -> RestOptions:
+    """Check the options of a `rest` source; errors say which option to fix and how."""
+    check_option_names(source_id, options, OPTIONS, "rest")
+    url = string_option(source_id, options, "url")
+    if url is None:
+        raise HarvestError(source_id, "options.url is missing: the http(s) URL of the API")
+    if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
+        raise HarvestError(source_id, f"options.url {mask_url(url)} is not an http(s) URL")
+    records = string_option(source_id, options, "records")
+    if records is not None:
+        _compile(source_id, "options.records", records)
+    conditional = options.get("conditional", True)
+    if not isinstance(conditional, bool):
+        raise HarvestError(
+            source_id, f"options.conditional must be true or false, not {conditional!r}"
+        )
+    return RestOptions(
+        url=url,
+        records=records,
+        paging=_parse_paging(source_id, options),
+        since=_parse_since(source_id, options),
+        params=_parse_params(source_id, options),
+        conditional=conditional,
+        http=parse_http_options(source_id, options),
+    )
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+
+
+class _Pages:
+    """Walks the pages of one harvest, yielding records; detects loops and bad pages."""
+
+    def __init__(self, opts: RestOptions, client: HttpClient) -> None:
+        self.opts = opts
+        self.client = client
+        self.select = compile_path(opts.records) if opts.records else None
+        self.wildcard = bool(opts.records and "*" in opts.records)
+        self.seen_next: set[str] = set()
+        self.last_fingerprint: tuple | None = None
+
+    def fail(self, message: str) -> HarvestError:
+        """A HarvestError with secrets scrubbed from the message."""
+        return self.client.error(message)
+
+    def records(self, document: Any, shown: str) -> list[dict]:
+        """The records of one page, as the `records` option finds them."""
+        if self.select is None:
+            found: Any = document
+            if not isinstance(document, list):
+                keys = list(document)[:10] if isinstance(document, dict) else []
+                lists = [k for k in keys if isinstance(document[k], list)]
+                raise self.fail(
+                    f"{shown} answered {_kind(document)}, not a list of records; set "
+                    "options.records to the path of the list"
+                    + (f" (lists are under: {', '.join(lists)})" if lists else "")
+                    + (f" (top-level keys: {', '.join(keys)})" if keys else "")
+                )
+        else:
+            matches = self.select(document)
+            if len(matches) == 1 and isinstance(matches[0], list):
+                found = matches[0]
+            elif len(matches) == 1 and matches[0] is None:
+                found = []  # `"items": null` on an empty page
+            elif self.wildcard:
+                found = matches
+            else:
+                keys = ", ".join(list(document)[:10]) if isinstance(document, dict) else ""
+                what = f"{_kind(matches[0])}, not a list" if matches else "nothing"
+                raise self.fail(
+                    f"options.records `{self.opts.records}` finds {what} in the answer of "
+                    f"{shown} ({_kind(document)}"
+                    + (f" with top-level keys: {keys}" if keys else "")
+                    + "); fix options.records"
+                )
+        for number, record in enumerate(found, 1):
+            if not isinstance(record, dict):
+                raise self.fail(
+                    f"record #{number} of the page {shown} is {_kind(record)}, not an object; "
+                    "check options.records"
+                )
+        return found
+
+    def check_repeat(self, records: list[dict], shown: str) -> None:
+        """Refuse a page whose records are those of the page before (the API ignores paging)."""
+        if not records:
+            return
+        fingerprint = (
+            len(records),
+            json.dumps(records[0], sort_keys=True, default=str),
+            json.dumps(records[-1], sort_keys=True, default=str),
+        )
+        if fingerprint == self.last_fingerprint:
+            raise self.fail(
+                f"{shown} returned the same records as the page before: the API seems to "
+                "ignore the paging parameters; check options.paging (type and parameter names)"
+            )
+        self.last_fingerprint = fingerprint
+
+    def check_next(self, token: str, what: str, shown: str) -> None:
+        """Refuse a cursor or next link seen before (the pages would loop for ever)."""
+        if token in self.seen_next:
+            raise self.fail(
+                f"the {what} `{token}` that {shown} gave was already followed: the pages loop; "
+                "check options.paging, or report it to the API's maintainers"
+            )
+        self.seen_next.add(token)
+
+
+def _value_at(select: Callable[[Any], list[Any]], document: Any) -> Any:
+    found = select(document)
+    return found[0] if found else None
+
+
+def _sort_key(value: Any) -> tuple:
+    """Order `since` values: numbers as numbers, ISO 8601 texts as instants, else as text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, float(value), "")
+    text = str(value)
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return (0, moment.timestamp(), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+class _Newest:
+    """The greatest value of the `since` field over the records seen."""
+
+    def __init__(self, record_field: str | None) -> None:
+        self.select = compile_path(record_field) if record_field else None
+        self.value: Any = None
+        self.key: tuple | None = None
+
+    def see(self, records: list[dict]) -> None:
+        """Take the page's records into account."""
+        if self.select is None:
+            return
+        for record in records:
+            found = self.select(record)
+            if not found or found[0] in (None, ""):
+                continue
+            key = _sort_key(found[0])
+            if self.key is None or key > self.key:
+                self.value, self.key = found[0], key
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _walk(opts: RestOptions, client: HttpClient, params: dict[str, Any]) -> Iterator[list[dict]]:
+    """Yield the records of each page in turn; stops at the last page."""
+    paging = opts.paging
+    pages = _Pages(opts, client)
+    cursor_at = compile_path(paging.cursor_path)
+    next_at = compile_path(paging.next_path) if paging.next_path else None
+    url: str = opts.url
+    page_params = dict(params)
+    if paging.type == "page":
+        page_params[paging.page_param] = paging.start
+        if paging.size_param and paging.size:
+            page_params[paging.size_param] = paging.size
+    elif paging.type == "offset":
+        page_params[paging.offset_param] = 0
+        page_params[str(paging.limit_param)] = paging.size
+    elif paging.type in ("cursor", "link") and paging.limit_param and paging.size:
+        page_params[paging.limit_param] = paging.size
+    for number in range(1, paging.max_pages + 2):
+        shown = client.show(url, page_params)
+        if number > paging.max_pages:
+            raise pages.fail(
+                f"stopped before {shown} after options.paging.max_pages = {paging.max_pages} "
+                "pages; raise max_pages if the source really is that large"
+            )
+        first = number == 1
+        response = client.get(url, params=page_params, conditional=first and opts.conditional)
+        with response:
+            if response.status_code == 304:
+                return
+            document = client.json(response)
+            links = response.links
+            page_url = response.url
+        records = pages.records(document, shown)
+        if paging.type != "none":
+            pages.check_repeat(records, shown)
+        yield records
+        if paging.type == "none":
+            return
+        if paging.type in ("page", "offset"):
+            if not records:
+                return
+            if paging.type == "page":
+                page_params[paging.page_param] += 1
+            else:
+                page_params[paging.offset_param] += len(records)
+        elif paging.type == "cursor":
+            cursor = _value_at(cursor_at, document) if isinstance(document, dict) else None
+            if cursor in (None, "") or not records:
+                return
+            pages.check_next(str(cursor), "cursor", shown)
+            page_params[paging.cursor_param] = cursor
+        else:
+            if next_at is not None:
+                target = _value_at(next_at, document) if isinstance(document, dict) else None
+            else:
+                target = links.get("next", {}).get("url")
+            if not target or not records:
+                return
+            url = urljoin(page_url, str(target))
+            if opts.http.auth is not None and _origin(url) != _origin(opts.url):
+                raise pages.fail(
+                    f"the next link {client.show(url)} given by {shown} leads to another "
+                    "server; the credentials of options.auth are not sent there. Ask the "
+                    "API's maintainers, or harvest that server as its own source"
+                )
+            pages.check_next(client.show(url), "next link", shown)
+            page_params = {}  # the next link carries the whole query
+
+
+def _iterate(source_id: str, opts: RestOptions, context: HarvestContext) -> Iterator[dict]:
+    started = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    params: dict[str, Any] = dict(opts.params)
+    previous_since = context.previous.get("since")
+    if opts.since is not None and previous_since not in (None, ""):
+        params[opts.since.param] = previous_since
+        context.incremental = True
+    newest = _Newest(opts.since.field if opts.since else None)
+    with HttpClient(source_id, opts.http, context) as client:
+        for records in _walk(opts, client, params):
+            newest.see(records)
+            yield from records
+    if opts.since is not None:
+        if context.unchanged or (opts.since.field and newest.value is None):
+            # nothing new was seen: ask again from the same point next time
+            context.state["since"] = previous_since if previous_since else started
+        else:
+            context.state["since"] = newest.value if opts.since.field else started
+
+
+def harvest_rest(
+    source_id: str,
+    options: Mapping[str, Any],
+    *,
+    root: Path,
+    context: HarvestContext | None = None,
+) -> Iterator[dict]:
+    """Records of a JSON API, page by page; options are checked now, the API read lazily."""
+    opts = parse_options(source_id, options)
+    return _iterate(source_id, opts, context if context is not None else HarvestContext())
