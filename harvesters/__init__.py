@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from harvesters.context import HarvestContext
 from harvesters.files import harvest_files
+from harvesters.rest import harvest_rest
 from harvesters.sql import harvest_sql
 from hub.errors import ConfigError
 
@@ -39,7 +40,7 @@ class Harvester(Protocol):
     ) -> Iterator[dict]: ...
 
 
-_HARVESTERS: dict[str, Harvester] = {"files": harvest_files, "sql": harvest_sql}
+_HARVESTERS: dict[str, Harvester] = {"files": harvest_files, "sql": harvest_sql, "rest": harvest_rest}
 KINDS: tuple[str, ...] = tuple(_HARVESTERS)
 
 
