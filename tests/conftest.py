@@ -50,13 +50,9 @@ def demo_config(demo_root: Path) -> Iterator[HubConfig]:
     The demo servers run on free ports; the copy of hub.toml is rewritten to use them.
     """
     from hub.demo import build_demo_databases
-    from hub.demo.servers import demo_servers
+    from hub.demo.servers import demo_servers, point_config_at
 
     build_demo_databases(demo_root)
     with demo_servers(fixed_ports=False) as urls:
-        config_file = demo_root / "hub.toml"
-        text = config_file.read_text(encoding="utf-8")
-        for port, url in urls.items():
-            text = text.replace(f"http://127.0.0.1:{port}", url)
-        config_file.write_text(text, encoding="utf-8")
-        yield load_config(config_file)
+        point_config_at(demo_root / "hub.toml", urls)
+        yield load_config(demo_root / "hub.toml")

@@ -10,6 +10,7 @@ import errno
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from hub.errors import HubError
@@ -41,3 +42,11 @@ def demo_servers(*, fixed_ports: bool = True) -> Iterator[dict[int, str]]:
     finally:
         for module, server in reversed(started):
             module.stop(server)
+
+
+def point_config_at(config_file: Path, urls: dict[int, str]) -> None:
+    """Rewrite a copy of hub.toml so its demo sources use servers started on other ports."""
+    text = config_file.read_text(encoding="utf-8")
+    for port, url in urls.items():
+        text = text.replace(f"http://127.0.0.1:{port}", url)
+    config_file.write_text(text, encoding="utf-8")

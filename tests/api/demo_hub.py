@@ -39,15 +39,18 @@ def copy_demo(root: Path) -> Path:
 def harvest_demo(root: Path) -> tuple[HubConfig, OxigraphStore]:
     """A copy of the demo in `root`, every source harvested and published into its own store."""
     from hub.demo import build_demo_databases
+    from hub.demo.servers import demo_servers, point_config_at
 
     copy_demo(root)
     build_demo_databases(root)
-    config = load_config(root / "hub.toml")
-    store = open_store(config.store_path)
-    load_programme(store, config)
-    for source_id in config.sources:
-        report = run_source(config, store, source_id)
-        assert report.ok, report.summary()
+    with demo_servers(fixed_ports=False) as urls:
+        point_config_at(root / "hub.toml", urls)
+        config = load_config(root / "hub.toml")
+        store = open_store(config.store_path)
+        load_programme(store, config)
+        for source_id in config.sources:
+            report = run_source(config, store, source_id)
+            assert report.ok, report.summary()
     return config, store
 
 
