@@ -75,7 +75,8 @@ def check_project_places(rows: list[dict[str, str]]) -> None:
 
 
 def check_in_municipality(rows: list[dict[str, str]]) -> None:
-    assert {r["entity"] for r in rows} == {
+    # the demo grows; these three entities of Portoferraio must always be found
+    assert {r["entity"] for r in rows} >= {
         ID + "smartic-operators/smc-001",
         ID + "smartdest-offer/tos-0003",
         ID + "itinera-trails/itn-003",
@@ -100,9 +101,11 @@ def check_entities_per_source(rows: list[dict[str, str]]) -> None:
 
 
 def check_catalogue(rows: list[dict[str, str]]) -> None:
-    assert [r["source"] for r in rows] == ["itinera-trails", "smartdest-offer", "smartic-operators"]
+    sources = [r["source"] for r in rows]
+    assert sources == sorted(sources)
+    assert set(sources) >= {"itinera-trails", "smartdest-offer", "smartic-operators"}
     assert {r["license"] for r in rows} == {"https://creativecommons.org/licenses/by/4.0/"}
-    assert {r["projectName"] for r in rows} == {"Itinera", "Smart Destination", "S.MAR.T.I.C"}
+    assert {r["projectName"] for r in rows} >= {"Itinera", "Smart Destination", "S.MAR.T.I.C"}
 
 
 def check_multi_region(rows: list[dict[str, str]]) -> None:
