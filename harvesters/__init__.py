@@ -14,9 +14,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from harvesters.ckan import harvest_ckan
 from harvesters.context import HarvestContext
 from harvesters.files import harvest_files
+from harvesters.rdf import harvest_rdf
 from harvesters.rest import harvest_rest
+from harvesters.sparql import harvest_sparql
 from harvesters.sql import harvest_sql
 from hub.errors import ConfigError
 
@@ -40,7 +43,14 @@ class Harvester(Protocol):
     ) -> Iterator[dict]: ...
 
 
-_HARVESTERS: dict[str, Harvester] = {"files": harvest_files, "sql": harvest_sql, "rest": harvest_rest}
+_HARVESTERS: dict[str, Harvester] = {
+    "files": harvest_files,
+    "sql": harvest_sql,
+    "rest": harvest_rest,
+    "ckan": harvest_ckan,
+    "rdf": harvest_rdf,
+    "sparql": harvest_sparql,
+}
 KINDS: tuple[str, ...] = tuple(_HARVESTERS)
 
 
