@@ -1,16 +1,89 @@
-"""Readers for the `files` kind: CSV (streamed row by row), JSON and GeoJSON (one document)."""
+"""Readers for the `files` kind: CSV (streamed row by row), JSON and GeoJSON (one document).
+
+`read_chunks` picks the reader for a format and feeds it a file's bytes; XLSX is in
+`_xlsx`. Other kinds that download files (`ckan`) read them through it too.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
+from harvesters import _text, _xlsx
+from harvesters._common import string_option
 from harvesters._wkt import GeometryError, geometry_to_wkt
 from hub.errors import HarvestError
 
+FORMATS = ("csv", "json", "geojson", "xlsx")
+READ_OPTIONS = ("encoding", "delimiter", "records", "sheet")
 _DELIMITERS = (",", ";", "\t", "|")
+_SPOOL = 16 * 1024 * 1024  # an XLSX download larger than this goes to a temporary file
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a file's bytes into records: the reader options of `files` and `ckan`."""
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    records: str | None = None
+    sheet: _xlsx.Sheet | None = None
+
+
+def parse_read_options(
+    source_id: str, options: Mapping[str, Any], fmt: str | None, location: str
+) -> ReadOptions:
+    """Check the reader options (READ_OPTIONS) against the format, when it is known."""
+    records = string_option(source_id, options, "records")
+    if records is not None and fmt in ("csv", "xlsx"):
+        raise HarvestError(
+            source_id,
+            f"options.records is for JSON and GeoJSON; remove it for a {fmt.upper()} file",
+        )
+    sheet = _xlsx.check_sheet(source_id, options.get("sheet"))
+    if sheet is not None and fmt not in ("xlsx", None):
+        raise HarvestError(
+            source_id, f"options.sheet is for XLSX workbooks; remove it for a {fmt} file"
+        )
+    default_delimiter = "\t" if PurePosixPath(location).suffix.lower() == ".tsv" else ","
+    delimiter = options.get("delimiter", default_delimiter)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise HarvestError(
+            source_id,
+            f"options.delimiter must be one character (e.g. ';' or '\\t'), not {delimiter!r}",
+        )
+    encoding = _text.check_encoding(
+        source_id, string_option(source_id, options, "encoding", "utf-8") or "utf-8"
+    )
+    return ReadOptions(encoding=encoding, delimiter=delimiter, records=records, sheet=sheet)
+
+
+def read_chunks(
+    source_id: str, name: str, fmt: str, chunks: Iterator[bytes], read: ReadOptions
+) -> Iterator[dict]:
+    """Records of a file in format `fmt`, given its bytes as chunks; `name` is for messages."""
+    if fmt == "csv":
+        lines = _text.decode_lines(source_id, name, chunks, read.encoding)
+        yield from read_csv(source_id, name, lines, read.delimiter)
+    elif fmt == "xlsx":
+        # a zip archive is read from its end: keep the whole download, on disk if large
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as spool:
+            for chunk in chunks:
+                spool.write(chunk)
+            spool.seek(0)
+            yield from _xlsx.read_xlsx(source_id, name, spool, read.sheet)  # type: ignore[arg-type]
+    else:
+        text = _text.decode_all(source_id, name, chunks, read.encoding)
+        document = parse_json(source_id, name, text)
+        if fmt == "geojson":
+            yield from read_geojson(source_id, name, document, read.records)
+        else:
+            yield from read_json(source_id, name, document, read.records)
 
 
 def _show(delimiter: str) -> str:

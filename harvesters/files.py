@@ -1,7 +1,13 @@
-"""The `files` kind: records from a CSV, JSON or GeoJSON file, local or over HTTP(S).
+"""The `files` kind: records from a CSV, XLSX, JSON or GeoJSON file, local or over HTTP(S).
 
-CSV is streamed row by row; a JSON or GeoJSON document is parsed whole, so one such
-file must fit in memory (split very large ones, or publish them as CSV).
+CSV is streamed row by row, and so is an XLSX sheet (an XLSX file is a zip archive, so
+one over HTTP is first downloaded to a temporary file, kept in memory up to 16 MB).
+A JSON or GeoJSON document is parsed whole, so one such file must fit in memory (split
+very large ones, or publish them as CSV).
+
+Over HTTP the download goes through the shared HTTP layer (`_http`: retries, rate
+limit, auth) and is conditional: the ETag / Last-Modified of the last published run
+are sent back, and a 304 gives no records and marks the run unchanged.
 """
 
 from __future__ import annotations
@@ -10,30 +16,54 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
-from harvesters import _readers, _text
-from harvesters._common import (
-    check_option_names,
-    mask_url,
-    positive_number_option,
-    string_option,
+from harvesters import _xlsx
+from harvesters._common import check_option_names, mask_url, string_option
+from harvesters._http import HTTP_OPTIONS, HttpClient, HttpOptions, parse_http_options
+from harvesters._readers import (
+    FORMATS,
+    READ_OPTIONS,
+    ReadOptions,
+    parse_read_options,
+    read_chunks,
 )
 from harvesters.context import HarvestContext
 from hub.errors import HarvestError
 
-OPTIONS = ("path", "url", "format", "encoding", "delimiter", "records", "timeout")
-FORMATS = ("csv", "json", "geojson")
-_EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".geojson": "geojson"}
+__all__ = [
+    "FORMATS",
+    "FileOptions",
+    "harvest_files",
+    "media_type_format",
+    "parse_options",
+    "response_chunks",
+]
+
+OPTIONS = ("path", "url", "format", *READ_OPTIONS, *HTTP_OPTIONS)
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".json": "json",
+    ".geojson": "geojson",
+    ".xlsx": "xlsx",
+}
 _MEDIA_TYPES = {
     "text/csv": "csv",
     "application/json": "json",
     "application/geo+json": "geojson",
     "application/vnd.geo+json": "geojson",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+}
+_ACCEPT = {
+    "csv": "text/csv, */*;q=0.5",
+    "json": "application/json, */*;q=0.5",
+    "geojson": "application/geo+json, application/json;q=0.9, */*;q=0.5",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, */*;q=0.5",
 }
 _CHUNK = 64 * 1024
 
@@ -46,15 +76,19 @@ class FileOptions:
     url: str | None
     shown: str  # how the location appears in messages (path as written, URL masked)
     format: str | None
-    encoding: str
-    delimiter: str
-    records: str | None
-    timeout: float
+    read: ReadOptions
+    http: HttpOptions
 
 
-def _guess_format(location: str) -> str | None:
-    suffix = PurePosixPath(location).suffix.lower()
-    return _EXTENSIONS.get(suffix)
+def extension_format(location: str) -> str | None:
+    """The format a file name's extension says (csv, json, geojson, xlsx), or None."""
+    return _EXTENSIONS.get(PurePosixPath(location).suffix.lower())
+
+
+def media_type_format(content_type: str | None) -> str | None:
+    """The format a Content-Type header says, or None."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    return _MEDIA_TYPES.get(media_type)
 
 
 def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> FileOptions:
@@ -71,45 +105,38 @@ def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> Fil
             source_id,
             f"options.url {mask_url(url)} is not an http(s) URL; use options.path for a local file",
         )
+    if path is not None:
+        for name in HTTP_OPTIONS:
+            if name in options and name != "timeout":
+                raise HarvestError(
+                    source_id, f"options.{name} is for files over HTTP; remove it for a local file"
+                )
     location = path if path is not None else urlsplit(url or "").path
     fmt = string_option(source_id, options, "format")
     if fmt is not None and fmt.lower() not in FORMATS:
-        raise HarvestError(source_id, f"options.format `{fmt}` is not one of {', '.join(FORMATS)}")
-    fmt = fmt.lower() if fmt else _guess_format(location)
+        hint = "; save an old .xls workbook as .xlsx" if fmt.lower() == "xls" else ""
+        raise HarvestError(
+            source_id, f"options.format `{fmt}` is not one of {', '.join(FORMATS)}{hint}"
+        )
+    fmt = fmt.lower() if fmt else extension_format(location)
     if fmt is None and url is None:
         raise HarvestError(
             source_id,
             f"cannot tell the format of {path} from its extension; "
             f"set options.format to one of {', '.join(FORMATS)}",
         )
-    records = string_option(source_id, options, "records")
-    if records is not None and fmt == "csv":
-        raise HarvestError(
-            source_id, "options.records is for JSON and GeoJSON; remove it for a CSV file"
-        )
-    default_delimiter = "\t" if PurePosixPath(location).suffix.lower() == ".tsv" else ","
-    delimiter = options.get("delimiter", default_delimiter)
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise HarvestError(
-            source_id,
-            f"options.delimiter must be one character (e.g. ';' or '\\t'), not {delimiter!r}",
-        )
-    encoding = _text.check_encoding(
-        source_id, string_option(source_id, options, "encoding", "utf-8") or "utf-8"
-    )
     return FileOptions(
         path=(root / Path(path).expanduser()) if path is not None else None,
         url=url,
         shown=path if path is not None else mask_url(url or ""),
         format=fmt,
-        encoding=encoding,
-        delimiter=delimiter,
-        records=records,
-        timeout=positive_number_option(source_id, options, "timeout", 30, integer=False),
+        read=parse_read_options(source_id, options, fmt, location),
+        http=parse_http_options(source_id, options),
     )
 
 
-def _local_chunks(source_id: str, opts: FileOptions) -> Iterator[bytes]:
+@contextlib.contextmanager
+def _open_local(source_id: str, opts: FileOptions) -> Iterator[IO[bytes]]:
     assert opts.path is not None
     try:
         stream = opts.path.open("rb")
@@ -122,42 +149,19 @@ def _local_chunks(source_id: str, opts: FileOptions) -> Iterator[bytes]:
     except OSError as exc:
         raise HarvestError(source_id, f"cannot open {opts.shown}: {exc.strerror}") from None
     with stream:
-        try:
-            while chunk := stream.read(_CHUNK):
-                yield chunk
-        except OSError as exc:
-            raise HarvestError(source_id, f"cannot read {opts.shown}: {exc.strerror}") from None
+        yield stream
 
 
-@contextlib.contextmanager
-def _http_response(source_id: str, opts: FileOptions) -> Iterator[requests.Response]:
-    assert opts.url is not None
+def _local_chunks(source_id: str, shown: str, stream: IO[bytes]) -> Iterator[bytes]:
     try:
-        response = requests.get(opts.url, stream=True, timeout=opts.timeout)
-    except requests.Timeout:
-        raise HarvestError(
-            source_id,
-            f"no answer from {opts.shown} within {opts.timeout} s; "
-            "check the server, or raise options.timeout",
-        ) from None
-    except requests.RequestException as exc:
-        reason = mask_url(str(exc))
-        raise HarvestError(
-            source_id,
-            f"cannot connect to {opts.shown}: {reason}; check options.url and that the "
-            "server is up",
-        ) from None
-    with response:
-        if response.status_code >= 400:
-            raise HarvestError(
-                source_id,
-                f"HTTP {response.status_code} {response.reason} from {opts.shown}; "
-                "check options.url",
-            )
-        yield response
+        while chunk := stream.read(_CHUNK):
+            yield chunk
+    except OSError as exc:
+        raise HarvestError(source_id, f"cannot read {shown}: {exc.strerror}") from None
 
 
-def _http_chunks(source_id: str, opts: FileOptions, response: requests.Response) -> Iterator[bytes]:
+def response_chunks(source_id: str, shown: str, response: requests.Response) -> Iterator[bytes]:
+    """The body of a streamed response as it arrives; HarvestError if it breaks off."""
     received = 0
     try:
         # read1 hands over what has arrived, so records flow while the body still downloads
@@ -167,45 +171,40 @@ def _http_chunks(source_id: str, opts: FileOptions, response: requests.Response)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         raise HarvestError(
             source_id,
-            f"the download of {opts.shown} broke off after {received} bytes: "
+            f"the download of {shown} broke off after {received} bytes: "
             f"{mask_url(str(exc))}; try again, or raise options.timeout if the server is slow",
         ) from None
 
 
-def _records(
-    source_id: str, opts: FileOptions, fmt: str, chunks: Iterator[bytes]
-) -> Iterator[dict]:
-    if fmt == "csv":
-        lines = _text.decode_lines(source_id, opts.shown, chunks, opts.encoding)
-        return _readers.read_csv(source_id, opts.shown, lines, opts.delimiter)
-    document = _readers.parse_json(
-        source_id, opts.shown, _text.decode_all(source_id, opts.shown, chunks, opts.encoding)
-    )
-    if fmt == "geojson":
-        return _readers.read_geojson(source_id, opts.shown, document, opts.records)
-    return _readers.read_json(source_id, opts.shown, document, opts.records)
+def _read_local(source_id: str, opts: FileOptions) -> Iterator[dict]:
+    assert opts.format is not None
+    with _open_local(source_id, opts) as stream:
+        if opts.format == "xlsx":  # a local workbook is read in place, not copied
+            yield from _xlsx.read_xlsx(source_id, opts.shown, stream, opts.read.sheet)
+        else:
+            chunks = _local_chunks(source_id, opts.shown, stream)
+            yield from read_chunks(source_id, opts.shown, opts.format, chunks, opts.read)
 
 
-def _iterate(source_id: str, opts: FileOptions) -> Iterator[dict]:
-    if opts.path is not None:
-        assert opts.format is not None
-        chunks = _local_chunks(source_id, opts)
-        try:
-            yield from _records(source_id, opts, opts.format, chunks)
-        finally:
-            chunks.close()
-        return
-    with _http_response(source_id, opts) as response:
-        media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        fmt = opts.format or _MEDIA_TYPES.get(media_type)
-        if fmt is None:
-            raise HarvestError(
-                source_id,
-                f"cannot tell the format of {opts.shown} from its extension or its "
-                f"Content-Type ({media_type or 'none'}); set options.format to one of "
-                f"{', '.join(FORMATS)}",
-            )
-        yield from _records(source_id, opts, fmt, _http_chunks(source_id, opts, response))
+def _read_http(source_id: str, opts: FileOptions, context: HarvestContext | None) -> Iterator[dict]:
+    assert opts.url is not None
+    headers = {"Accept": _ACCEPT.get(opts.format or "", "*/*")}
+    with HttpClient(source_id, opts.http, context) as client:
+        response = client.get(opts.url, headers=headers, conditional=True, stream=True)
+        with response:
+            if response.status_code == 304:
+                return  # nothing changed since the last published run
+            fmt = opts.format or media_type_format(response.headers.get("Content-Type"))
+            if fmt is None:
+                media_type = response.headers.get("Content-Type") or "none"
+                raise HarvestError(
+                    source_id,
+                    f"cannot tell the format of {opts.shown} from its extension or its "
+                    f"Content-Type ({media_type}); set options.format to one of "
+                    f"{', '.join(FORMATS)}",
+                )
+            chunks = response_chunks(source_id, opts.shown, response)
+            yield from read_chunks(source_id, opts.shown, fmt, chunks, opts.read)
 
 
 def harvest_files(
@@ -215,6 +214,8 @@ def harvest_files(
     root: Path,
     context: HarvestContext | None = None,
 ) -> Iterator[dict]:
-    """Records of a CSV, JSON or GeoJSON file; options are checked now, the file read lazily."""
+    """Records of a CSV, XLSX, JSON or GeoJSON file; options are checked now, read lazily."""
     opts = parse_options(source_id, options, Path(root))
-    return _iterate(source_id, opts)
+    if opts.path is not None:
+        return _read_local(source_id, opts)
+    return _read_http(source_id, opts, context)
