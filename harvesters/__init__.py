@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from harvesters.ckan import harvest_ckan
 from harvesters.context import HarvestContext
 from harvesters.files import harvest_files
+from harvesters.portal import harvest_portal
 from harvesters.rdf import harvest_rdf
 from harvesters.rest import harvest_rest
 from harvesters.sparql import harvest_sparql
@@ -46,6 +47,7 @@ class Harvester(Protocol):
 _HARVESTERS: dict[str, Harvester] = {
     "files": harvest_files,
     "sql": harvest_sql,
+    "portal": harvest_portal,
     "rest": harvest_rest,
     "ckan": harvest_ckan,
     "rdf": harvest_rdf,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub.config import HubConfig, load_config
+from hub.demo.servers import RunningDemo, demo_servers, point_config_at
 from hub.iris import Iris
 from hub.store import open_store
 from hub.store.oxigraph import OxigraphStore
@@ -44,15 +45,17 @@ def demo_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def demo_config(demo_root: Path) -> Iterator[HubConfig]:
-    """The bundled demo configuration on a copy of the demo data, its HTTP sources running.
+def demo_http(demo_root: Path) -> Iterator[RunningDemo]:
+    """The demo's HTTP sources on free ports, and the copy of hub.toml pointed at them."""
+    with demo_servers(fixed_ports=False) as running:
+        point_config_at(demo_root / "hub.toml", running)
+        yield running
 
-    The demo servers run on free ports; the copy of hub.toml is rewritten to use them.
-    """
+
+@pytest.fixture
+def demo_config(demo_root: Path, demo_http: RunningDemo) -> HubConfig:
+    """The bundled demo configuration on a copy of the demo data, its HTTP sources running."""
     from hub.demo import build_demo_databases
-    from hub.demo.servers import demo_servers, point_config_at
 
     build_demo_databases(demo_root)
-    with demo_servers(fixed_ports=False) as urls:
-        point_config_at(demo_root / "hub.toml", urls)
-        yield load_config(demo_root / "hub.toml")
+    return load_config(demo_root / "hub.toml")

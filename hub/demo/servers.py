@@ -19,11 +19,18 @@ from hub.errors import HubError
 DEMO_SERVERS: dict[str, int] = {"vivimed_api": 8711, "tesori_portal": 8712, "ckan_portal": 8713}
 
 
+class RunningDemo(dict):
+    """{configured port: actual base URL}, plus `.servers` {module name: server object}."""
+
+    servers: dict[str, Any]
+
+
 @contextmanager
-def demo_servers(*, fixed_ports: bool = True) -> Iterator[dict[int, str]]:
-    """Run every demo server; yields {configured port: actual base URL}."""
+def demo_servers(*, fixed_ports: bool = True) -> Iterator[RunningDemo]:
+    """Run every demo server; yields {configured port: actual base URL} (see RunningDemo)."""
     started: list[tuple[Any, Any]] = []
-    urls: dict[int, str] = {}
+    urls = RunningDemo()
+    urls.servers = {}
     try:
         for name, port in DEMO_SERVERS.items():
             module = importlib.import_module(f"hub.demo.{name}")
@@ -37,6 +44,7 @@ def demo_servers(*, fixed_ports: bool = True) -> Iterator[dict[int, str]]:
                     ) from None
                 raise
             started.append((module, server))
+            urls.servers[name] = server
             urls[port] = url.rstrip("/")
         yield urls
     finally:

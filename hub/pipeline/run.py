@@ -25,6 +25,7 @@ from hub.iris import Iris
 from hub.mapping.compile import load_mapping
 from hub.mapping.runner import MappingRunner
 from hub.pipeline.construct import construct_chunks, load_construct
+from hub.pipeline.digest import GraphDigest, file_digest
 from hub.pipeline.programme import known_projects
 from hub.pipeline.provenance import RunReport, describe_source, record_run
 from hub.pipeline.snapshots import SnapshotStore
@@ -85,6 +86,7 @@ class SourceRun:
         self.snapshots = SnapshotStore(data, source.id, config.hub.raw_keep)
         self.state = load_state(data, source.id)
         self.context = HarvestContext(previous=dict(self.state.harvest))
+        self.digest: GraphDigest | None = GraphDigest()
 
     # -- the run -----------------------------------------------------------
     def execute(self) -> RunReport:
@@ -105,6 +107,15 @@ class SourceRun:
                 self._gate()
                 with self._phase("validate"):
                     self._validate(staging)
+            if self._same_as_published():
+                report.status = "unchanged"
+                report.message = (
+                    "the harvest gave exactly the published triples; nothing re-published"
+                )
+                if self.context.state:  # keep the new ETag / since for the next conditional request
+                    self.state.harvest = dict(self.context.state)
+                    save_state(self.config.data_path, self.source.id, self.state)
+                return report
             if self._held():
                 return report
             with self._phase("publish"):
@@ -224,7 +235,7 @@ class SourceRun:
         with self.version_file.open("wb") as version:
             # The N-Triples go to the staging store and, as they pass, to the version
             # file that publishing loads (no second serialization).
-            stream = ChunkReader(_tee(chunks, version))
+            stream = ChunkReader(_tee(self.digest.tee(chunks), version))
             staging.bulk_load([io.BufferedReader(stream, 1 << 20)], graph)
 
     def _count_lines(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -260,6 +271,7 @@ class SourceRun:
             f"FILTER NOT EXISTS {{ GRAPH <{self.live}> {{ ?s ?x ?y }} }} }}"
         )
         staging.dump_graph_to(self.live, self.version_file)
+        self.digest = None  # the merged graph is fingerprinted from the file
         self.report.triples = staging.graph_size(self.live)
 
     # -- gates ---------------------------------------------------------------
@@ -300,6 +312,16 @@ class SourceRun:
             )
             raise HubError(self.report.message)
 
+    def _same_as_published(self) -> bool:
+        """True when the staged triples equal the published version (order aside)."""
+        if not self.state.digest:
+            return False
+        if self.digest is not None:
+            self.report_digest = self.digest.hexdigest()
+        else:
+            self.report_digest = file_digest(self.version_file)
+        return self.report_digest == self.state.digest
+
     def _held(self) -> bool:
         """Hold a full harvest far smaller than the last published one, for a steward to approve."""
         quality = self.config.quality_for(self.source)
@@ -331,6 +353,8 @@ class SourceRun:
                 else max(self.report.records, self.state.records),
                 triples=self.report.triples,
                 version_file=str(self.version_file.relative_to(self.config.data_path)),
+                digest=getattr(self, "report_digest", "")
+                or (self.digest.hexdigest() if self.digest else file_digest(self.version_file)),
                 harvest=dict(self.context.state) or dict(self.state.harvest),
             ),
         )

@@ -16,6 +16,7 @@ class SourceState:
     records: int = 0
     triples: int = 0
     version_file: str = ""
+    digest: str = ""
     harvest: dict[str, Any] = field(default_factory=dict)
 
 
