@@ -6,6 +6,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.errors import HarvestError
 
@@ -72,3 +73,19 @@ def positive_number_option(
         what = "a positive whole number" if integer else "a positive number of seconds"
         raise HarvestError(source_id, f"options.{name} must be {what}, not {value!r}")
     return value
+
+
+def location_options(source_id: str, options: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The `path` or the `url` of a file-like source (exactly one; a URL must be http/https)."""
+    path = string_option(source_id, options, "path")
+    url = string_option(source_id, options, "url")
+    if (path is None) == (url is None):
+        raise HarvestError(
+            source_id, "set exactly one of options.path (a local file) or options.url (http/https)"
+        )
+    if url is not None and urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise HarvestError(
+            source_id,
+            f"options.url {mask_url(url)} is not an http(s) URL; use options.path for a local file",
+        )
+    return path, url

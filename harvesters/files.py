@@ -23,7 +23,7 @@ import requests
 import urllib3
 
 from harvesters import _xlsx
-from harvesters._common import check_option_names, mask_url, string_option
+from harvesters._common import check_option_names, location_options, mask_url, string_option
 from harvesters._http import HTTP_OPTIONS, HttpClient, HttpOptions, parse_http_options
 from harvesters._readers import (
     FORMATS,
@@ -94,17 +94,7 @@ def media_type_format(content_type: str | None) -> str | None:
 def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> FileOptions:
     """Check the options of a `files` source; errors say which option to fix and how."""
     check_option_names(source_id, options, OPTIONS, "files")
-    path = string_option(source_id, options, "path")
-    url = string_option(source_id, options, "url")
-    if (path is None) == (url is None):
-        raise HarvestError(
-            source_id, "set exactly one of options.path (a local file) or options.url (http/https)"
-        )
-    if url is not None and urlsplit(url).scheme.lower() not in ("http", "https"):
-        raise HarvestError(
-            source_id,
-            f"options.url {mask_url(url)} is not an http(s) URL; use options.path for a local file",
-        )
+    path, url = location_options(source_id, options)
     if path is not None:
         for name in HTTP_OPTIONS:
             if name in options and name != "timeout":

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from harvesters._common import check_option_names, mask_url, string_option
+from harvesters._common import check_option_names, location_options, mask_url, string_option
 from harvesters._http import HTTP_OPTIONS, HttpClient, HttpOptions, parse_http_options
 from harvesters.context import HarvestContext
 from harvesters.files import response_chunks
@@ -80,17 +80,7 @@ def _media_format(content_type: str | None) -> str | None:
 def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> RdfOptions:
     """Check the options of an `rdf` source; errors say which option to fix and how."""
     check_option_names(source_id, options, OPTIONS, "rdf")
-    path = string_option(source_id, options, "path")
-    url = string_option(source_id, options, "url")
-    if (path is None) == (url is None):
-        raise HarvestError(
-            source_id, "set exactly one of options.path (a local file) or options.url (http/https)"
-        )
-    if url is not None and urlsplit(url).scheme.lower() not in ("http", "https"):
-        raise HarvestError(
-            source_id,
-            f"options.url {mask_url(url)} is not an http(s) URL; use options.path for a local file",
-        )
+    path, url = location_options(source_id, options)
     names = ", ".join(FORMATS)
     fmt = string_option(source_id, options, "format")
     if fmt is not None and fmt.lower() not in FORMATS:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from harvesters.rdf import ntriples_chunks
 from hub.errors import MappingError
 from hub.iris import Iris
 from hub.store.oxigraph import OxigraphStore
@@ -55,16 +56,6 @@ def _line_of(message: str) -> int | None:
         return None
 
 
-def construct_chunks(
-    staging: OxigraphStore, raw_graph: str, query: str, chunk_triples: int = 50_000
-) -> Iterator[bytes]:
+def construct_chunks(staging: OxigraphStore, raw_graph: str, query: str) -> Iterator[bytes]:
     """Run the CONSTRUCT over the raw graph; yield its triples as N-Triples chunks."""
-    result = staging.query(query, default_graphs=[raw_graph])
-    lines: list[str] = []
-    for triple in result:
-        lines.append(f"{triple} .\n")
-        if len(lines) >= chunk_triples:
-            yield "".join(lines).encode("utf-8")
-            lines = []
-    if lines:
-        yield "".join(lines).encode("utf-8")
+    return ntriples_chunks(staging.query(query, default_graphs=[raw_graph]))
