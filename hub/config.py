@@ -107,7 +107,7 @@ class SourceConfig(_Strict):
     licence: str
     steward: str
     schedule: Schedule | None = None
-    key: str | None = None
+    key: str | list[str] | None = None
     quality: Quality | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 

@@ -183,11 +183,17 @@ def compile_term(term: TermMap, file: str) -> Renderer:
 class MappingRunner:
     """Turns records into N-Triples with one compiled mapping, keeping stats and failures."""
 
-    def __init__(self, mapping: Mapping, *, source: str, record_key: str | None = None) -> None:
+    def __init__(
+        self, mapping: Mapping, *, source: str, record_key: str | list[str] | None = None
+    ) -> None:
         self.mapping = mapping
         self.source = source
         self.stats = MappingStats()
-        self._key = compile_path(record_key) if record_key else None
+        # The record's own key: a path, or alternatives for sources with several record shapes.
+        paths = [record_key] if isinstance(record_key, str) else list(record_key or [])
+        self._keys = [compile_path(p) for p in paths]
+        self._key = self._first_key if paths else None
+        self.key_path = " or ".join(f"`{p}`" for p in paths)
         self._plans = []
         for tmap in mapping.triples_maps:
             subject = compile_term(tmap.subject, mapping.file)
@@ -200,18 +206,25 @@ class MappingRunner:
             ]
             self._plans.append((tmap.select_nodes, subject, pos))
 
+    def _first_key(self, record: Any) -> list[Any]:
+        for select in self._keys:
+            found = select(record)
+            if found and found[0] not in (None, ""):
+                return found
+        return []
+
+    def _has_key(self, record: Any) -> bool:
+        found = self._key(record) if self._key is not None else []
+        return bool(found) and found[0] not in (None, "")
+
     def record_key(self, record: Any, number: int) -> str:
         """The record's own key, for messages (its number when it has none)."""
         if self._key is not None:
             found = self._key(record)
             if found and found[0] not in (None, ""):
                 return str(found[0])
-            return f"#{number} (no `{self.mapping_key_name}`)"
+            return f"#{number} (no {self.key_path})"
         return f"#{number}"
-
-    @property
-    def mapping_key_name(self) -> str:
-        return "key"
 
     def map_record(self, record: Any) -> list[str]:
         """The N-Triples lines of one record; RecordError if any part fails."""
@@ -235,6 +248,12 @@ class MappingRunner:
             if number <= _FIELD_SAMPLE and isinstance(record, dict):
                 stats.fields_seen.update(record)
             try:
+                if self._key is not None and not self._has_key(record):
+                    raise RecordError(
+                        f"the record has no value for {self.key_path}, the source's key; it "
+                        "cannot get a stable IRI and was left out (fix the source, or the "
+                        "source's `key` setting)"
+                    )
                 lines = self.map_record(record)
                 text = "".join(lines)
                 text.encode("utf-8")  # lone surrogates fail here, not in the store

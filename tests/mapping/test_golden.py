@@ -20,7 +20,7 @@ def run_case(case: Path) -> tuple[Graph, MappingRunner]:
     mapping = load_mapping(
         case / "mapping.yml", source_id="case", iris=Iris("https://hub.example.org/")
     )
-    runner = MappingRunner(mapping, source="case", record_key="id")
+    runner = MappingRunner(mapping, source="case")  # RML semantics: no key required
     records = json.loads((case / "records.json").read_text(encoding="utf-8"))
     data = b"".join(runner.run(records))
     graph = Graph()

@@ -41,7 +41,7 @@ def test_bad_records_are_reported_and_the_rest_is_mapped() -> None:
     r = runner()
     data = b"".join(r.run(records)).decode()
     assert r.stats.records == 9
-    assert r.stats.failed == 5
+    assert r.stats.failed == 6
     messages = [f.message("x") for f in r.stats.failures]
     assert messages[0] == (
         "source `x`, record `comma` (#2): mappings/x.yml line 6: value of `lat`: `43,5` is not a "
@@ -51,11 +51,12 @@ def test_bad_records_are_reported_and_the_rest_is_mapped() -> None:
     assert "not an absolute IRI" in messages[1]
     assert "record `baddate` (#4): mappings/x.yml line 8" in messages[2]
     assert "line 9" in messages[3] and "selects an object" in messages[3]
-    # a record without a key makes no subject and no error
+    # a record without its key is reported (it could not get a stable IRI)
+    assert any("record `#6 (no `id`)` (#6)" in m and "the source's key" in m for m in messages)
     assert "<https://h.example/id/x/ok1>" in data
     assert '"44.25"^^<http://www.w3.org/2001/XMLSchema#decimal>' in data
     assert "ok2" not in data  # its url has a space: not an IRI, the record is left out
-    assert "record `ok2` (#7)" in messages[4]
+    assert "record `ok2` (#7)" in messages[5]
     assert "<https://h.example/id/x/ok3> <https://schema.org/startDate>" in data
     assert "comma" not in data and "noscheme" not in data
 

@@ -50,4 +50,6 @@ def test_unchanged_http_sources_make_one_conditional_request(
         assert store.graph_size(demo_config.base_iri + "graph/vivimed-events") == len(
             graphs["vivimed-events"].splitlines()
         )
-        assert b"Renamed for the test" in store.dump_graph(demo_config.base_iri + "graph/vivimed-events")
+        assert b"Renamed for the test" in store.dump_graph(
+            demo_config.base_iri + "graph/vivimed-events"
+        )
