@@ -1,10 +1,13 @@
-"""Read what publishing wrote about sources: last run, status, size of the live graph."""
+"""Read what publishing wrote about sources: last run, status, size of the live graph, lateness."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from hub.config import HubConfig
+from apscheduler.triggers.cron import CronTrigger
+
+from hub.config import HubConfig, SourceConfig
 from hub.iris import MH, PROV, Iris
 from hub.store.oxigraph import OxigraphStore
 
@@ -21,6 +24,28 @@ class SourceStatus:
     last_run: str | None
     last_message: str | None
     published_triples: int
+    last_good: str | None = None
+    late: bool = False
+
+
+LATE_GRACE = timedelta(hours=1)
+
+
+def is_late(source: SourceConfig, last_good: str | None, now: datetime | None = None) -> bool:
+    """True when a scheduled source has missed its expected update (twice its interval,
+    or its next cron time plus an hour, since the last good run)."""
+    if source.schedule is None:
+        return False
+    if last_good is None:
+        return True
+    now = now or datetime.now(UTC)
+    since = datetime.fromisoformat(last_good)
+    seconds = source.schedule.seconds()
+    if seconds:
+        return now - since > timedelta(seconds=2 * seconds)
+    trigger = CronTrigger.from_crontab(source.schedule.cron or "", timezone="UTC")
+    expected = trigger.get_next_fire_time(None, since)
+    return expected is not None and now > expected + LATE_GRACE
 
 
 def source_statuses(store: OxigraphStore, config: HubConfig) -> list[SourceStatus]:
@@ -35,8 +60,11 @@ def source_statuses(store: OxigraphStore, config: HubConfig) -> list[SourceStatu
         }}"""
     )
     latest: dict[str, dict] = {}
+    good: dict[str, str] = {}
     for row in rows:
         dataset = row["dataset"].value
+        if row["status"].value in ("published", "unchanged"):
+            good[dataset] = max(good.get(dataset, ""), row["start"].value)
         if dataset not in latest or row["start"].value > latest[dataset]["start"].value:
             latest[dataset] = row
     out = []
@@ -56,6 +84,8 @@ def source_statuses(store: OxigraphStore, config: HubConfig) -> list[SourceStatu
                 last_run=row["start"].value if row else None,
                 last_message=row["message"].value if row and "message" in row else None,
                 published_triples=store.graph_size(live) if store.has_graph(live) else 0,
+                last_good=good.get(iris.dataset(source.id)),
+                late=is_late(source, good.get(iris.dataset(source.id))),
             )
         )
     return out

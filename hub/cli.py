@@ -104,7 +104,7 @@ def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
     else:
         with _store(config, read_only=True) as store:
             statuses = source_statuses(store, config)
-    rows = [("SOURCE", "PROJECT", "KIND", "SCHEDULE", "LAST RUN", "STATUS", "TRIPLES")]
+    rows = [("SOURCE", "PROJECT", "KIND", "SCHEDULE", "LAST RUN", "STATUS", "TRIPLES", "FRESH")]
     for s in statuses or []:
         rows.append(
             (
@@ -115,11 +115,12 @@ def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
                 (s.last_run or "never")[:19],
                 s.last_status or "-",
                 str(s.published_triples),
+                "LATE" if s.late else "ok",
             )
         )
     if statuses is None:
         for source in config.sources.values():
-            rows.append((source.id, source.project, source.kind, "", "never", "-", "0"))
+            rows.append((source.id, source.project, source.kind, "", "never", "-", "0", "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

@@ -56,3 +56,20 @@ def test_a_bad_cron_expression_is_a_config_error(demo_config: HubConfig) -> None
     source.schedule = source.schedule.model_construct(cron="0 25 * * *")  # as if unchecked
     with pytest.raises(ConfigError, match="sources.smartdest-offer.schedule.cron"):
         trigger_for(source)
+
+
+def test_a_source_is_late_when_it_missed_its_schedule(demo_config: HubConfig) -> None:
+    from datetime import UTC, datetime
+
+    from hub.catalog import is_late
+
+    daily = demo_config.source("itinera-trails")  # every 1d
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert not is_late(daily, "2026-11-24T13:00:00+00:00", now)
+    assert is_late(daily, "2026-11-23T11:00:00+00:00", now)  # more than two intervals
+    assert is_late(daily, None, now)  # never harvested
+    cron = demo_config.source("smartdest-offer")  # 0 3 * * *
+    assert not is_late(cron, "2026-11-25T03:00:05+00:00", now)
+    assert is_late(cron, "2026-11-24T02:00:00+00:00", now)  # missed 03:00 on the 24th and the 25th
+    cron.schedule = None
+    assert not is_late(cron, None, now)  # manual sources are never late
