@@ -172,8 +172,11 @@ def serve(config: HubConfig, store: Store, host: str, port: int, *, scheduler: b
     import uvicorn
 
     from hub.api import create_app
+    from hub.readmodel import sync
     from hub.scheduler import build_scheduler
 
+    for source_id, done in sync(config).items():
+        log.info("read model: %s %s", source_id, done)
     jobs = build_scheduler(config, store) if scheduler else None
     if jobs is not None:
         jobs.start()

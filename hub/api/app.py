@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from hub.api import admin, health, root, sparql
+from hub.api import admin, health, root, sparql, v1
 from hub.api.errors import install_error_handlers
 from hub.api.results import MAX_RESULT_BYTES
 from hub.config import HubConfig
@@ -41,4 +41,5 @@ def create_app(config: HubConfig, store: Store, *, scheduler: object | None = No
     app.include_router(sparql.router)
     app.include_router(health.router)
     app.include_router(admin.router)
+    app.include_router(v1.router)
     return app

@@ -9,7 +9,7 @@ from hub.config import HubConfig
 from hub.errors import HubError
 from hub.iris import Iris
 from hub.pipeline.provenance import RunReport, record_run
-from hub.pipeline.run import new_run_id, prune_versions
+from hub.pipeline.run import new_run_id, prune_versions, refresh_read_model
 from hub.pipeline.state import SourceState, load_state, save_state
 from hub.store.oxigraph import OxigraphStore
 
@@ -60,5 +60,6 @@ def approve_held(
     report.status = "published"
     report.message = f"approved held run {facts['run_id']}"
     report.ended = datetime.now(UTC)
+    refresh_read_model(config, source.id, target, report)
     record_run(store, config, report)
     return report

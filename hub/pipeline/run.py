@@ -360,6 +360,29 @@ class SourceRun:
         )
         prune_versions(self.versions, self.config.hub.keep_versions)
         shutil.rmtree(self.versions / "held", ignore_errors=True)
+        refresh_read_model(self.config, self.source.id, self.version_file, self.report)
+
+
+def refresh_read_model(config: HubConfig, source_id: str, version: Path, report: RunReport) -> None:
+    """Rebuild the API's read model of a just-published source (derived data: a failure is
+    logged and reported, and `hub serve` rebuilds it at start-up)."""
+    from hub.readmodel import rebuild_source
+
+    try:
+        with_phase = time.perf_counter()
+        rebuild_source(
+            config,
+            source_id,
+            version,
+            published=report.ended or datetime.now(UTC),
+            run_id=report.run_id,
+        )
+        report.phases["read model"] = time.perf_counter() - with_phase
+    except Exception as exc:  # the published graph is fine; only the API's index is stale
+        log.exception("read model of %s not rebuilt", source_id)
+        report.warnings.append(
+            f"the API's read model was not rebuilt ({exc}); it is rebuilt at start-up"
+        )
 
 
 def _sha256(path: Path) -> str:

@@ -1,0 +1,21 @@
+"""/api/v1: the REST API for dashboards, served from the read model (hub.readmodel).
+
+`router` holds every v1 route; `hub.api.app` includes it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hub.api.v1 import catalog, entities, entity, stats, vocab
+
+PREFIX = "/api/v1"
+
+router = APIRouter(prefix=PREFIX)
+router.include_router(entities.router)
+router.include_router(entity.router)
+router.include_router(stats.router)
+router.include_router(catalog.router)
+router.include_router(vocab.router)
+
+__all__ = ["PREFIX", "router"]

@@ -1,0 +1,164 @@
+"""GET /api/v1/entities/{source}/{key}: one entity, merged from every source, with attribution."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from hub.api.errors import ApiError
+from hub.api.v1 import common as doc
+from hub.api.v1.caching import send
+from hub.api.v1.deps import ConfigDep, ReadModelDep, StoreDep, blocking, snapshot
+from hub.api.v1.formats import ENTITY_FORMATS, GEOJSON, JSONLD, SCHEMA_CONTEXT, choose, dump_json
+from hub.api.v1.merge import compact, entity_and_peers, ordered, statements
+from hub.api.v1.models import EntityDetail, ErrorBody
+from hub.api.v1.params import check_known, one, parse_lang
+from hub.api.v1.present import FIELDS, Presenter
+from hub.config import SOURCE_ID, HubConfig
+from hub.iris import Iris
+from hub.readmodel import ReadModel
+from hub.store import Store
+
+router = APIRouter(tags=["entities"])
+PARAMS = ("lang", "format")
+_KEY = re.compile(r'^[^\s<>"{}|^`\\]{1,512}$')
+DETAIL_FIELDS = tuple(f for f in FIELDS if f != "distance_km")
+
+
+def _uid(source: str, key: str) -> str:
+    if not SOURCE_ID.match(source):
+        raise ApiError(
+            400,
+            f"`{source}` is not a source id (lower-case letters, digits, '-'); "
+            "an entity id is {source}/{key}, e.g. smartdest-offer/cor-0001",
+        )
+    if not _KEY.match(key):
+        raise ApiError(
+            400,
+            f'`{key[:80]}` is not an entity key: 1-512 characters without spaces or <>"{{}}|^`\\',
+        )
+    return f"{source}/{key}"
+
+
+def _merge(
+    store: Store, config: HubConfig, iri: str, licences: dict[str, str]
+) -> tuple[list[str], list[dict[str, Any]], dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Peers, contributing sources, merged properties and attributed statements (blocking)."""
+    iris = Iris(config.base_iri)
+    peers, found = entity_and_peers(store, iris, iri)
+    for peer in peers:
+        found += statements(store, peer)
+    found = ordered(found, iri)
+    graph_prefix = iris.base + "graph/"
+    sources: dict[str, dict[str, Any]] = {}
+    properties: dict[str, list[dict[str, Any]]] = {}
+    flat = []
+    for st in found:
+        source = st.graph[len(graph_prefix) :] if st.graph.startswith(graph_prefix) else st.graph
+        licence = licences.get(source) or (
+            config.sources[source].licence if source in config.sources else None
+        )
+        info = sources.setdefault(source, {"id": source, "graph": st.graph, "licence": licence})
+        if source in config.sources:
+            info["project"] = config.sources[source].project
+        flat.append(
+            {
+                "subject": st.subject,
+                "predicate": compact(st.predicate),
+                "object": st.object,
+                "source": source,
+                "licence": licence,
+            }
+        )
+        if st.subject == iri or st.subject in peers:
+            value = {**st.object, "source": source, "licence": licence}
+            if st.subject != iri:
+                value["subject"] = st.subject
+            properties.setdefault(compact(st.predicate), []).append(value)
+    return peers, sorted(sources.values(), key=lambda s: s["id"]), properties, flat
+
+
+@router.get(
+    "/entities/{source}/{key:path}",
+    summary="One entity, merged from all sources",
+    description=(
+        "The entity `{source}/{key}` as in the list, plus everything every source states about it "
+        "and about its `owl:sameAs` peers (links graph), each statement attributed to its source "
+        "and licence. JSON (default), GeoJSON (a Feature) or JSON-LD (schema.org context)."
+    ),
+    response_class=Response,
+    responses={
+        200: {
+            "model": EntityDetail,
+            "content": {
+                "application/json": {},
+                "application/geo+json": {},
+                "application/ld+json": {},
+            },
+        },
+        404: {"model": ErrorBody, "description": "No such entity."},
+        **doc.ERRORS,
+    },
+    openapi_extra=doc.documented(*PARAMS),
+)
+async def get_entity(
+    request: Request,
+    source: str,
+    key: str,
+    config: ConfigDep,
+    store: StoreDep,
+    readmodel: ReadModelDep,
+) -> Response:
+    """One entity by id."""
+    return await blocking(request, _get_entity, request, source, key, config, store, readmodel)
+
+
+def _get_entity(
+    request: Request,
+    source: str,
+    key: str,
+    config: HubConfig,
+    store: Store,
+    readmodel: ReadModel,
+) -> Response:
+    """The blocking part of `get_entity` (runs in a v1 worker thread)."""
+    params = request.query_params
+    check_known(params, PARAMS)
+    fmt = choose(one(params, "format"), request.headers.get("accept"), ENTITY_FORMATS)
+    language = parse_lang(params, request.headers.get("accept-language"))
+    uid = _uid(source, key)
+    with snapshot(readmodel) as snap:
+        row = snap.entity(uid)
+        if row is None:
+            raise ApiError(
+                404,
+                f"no entity `{uid}`; ids are {{source}}/{{key}} as listed by /api/v1/entities",
+            )
+        presenter = Presenter(language, DETAIL_FIELDS, snap.sources, Iris(config.base_iri))
+        licences = {s.id: s.licence for s in snap.sources.values()}
+    headers = {"Content-Language": language}
+    if fmt is GEOJSON:
+        return send(request, dump_json(presenter.feature(row)), fmt.media_type, headers=headers)
+    if fmt is JSONLD:
+        node = {"@context": SCHEMA_CONTEXT, **presenter.node(row)}
+        return send(request, dump_json(node), fmt.media_type, headers=headers)
+    iri = row.doc["iri"]
+    try:
+        peers, sources, properties, flat = _merge(store, config, iri, licences)
+    except Exception as exc:  # the store failing must not hide what the read model knows
+        raise ApiError(
+            503, f"the store could not be read for `{uid}`: {type(exc).__name__}: {exc}"
+        ) from None
+    body = {
+        "id": uid,
+        "iri": iri,
+        "entity": presenter.item(row),
+        "same_as": peers,
+        "sources": sources,
+        "properties": properties,
+        "statements": flat,
+    }
+    return send(request, dump_json(body), fmt.media_type, max_age=0, headers=headers)

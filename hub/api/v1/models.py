@@ -1,0 +1,202 @@
+"""Shapes of /api/v1 answers, for the OpenAPI description (/docs); routes write JSON directly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    status: int = Field(examples=[400])
+    message: str = Field(
+        examples=[
+            "bbox='8,43' has 2 value(s), not 4; expected bbox=minlon,minlat,maxlon,maxlat ..."
+        ]
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every error: `{"error": {"status", "message"}}` (text/plain if JSON is not accepted)."""
+
+    error: ErrorDetail
+
+
+class Entity(BaseModel):
+    """One entity; which keys appear depends on `fields=`."""
+
+    id: str = Field(examples=["smartdest-offer/cor-0001"], description="`{source}/{key}`")
+    iri: str | None = Field(None, examples=["https://hub.example.org/id/smartdest-offer/cor-0001"])
+    source: str | None = Field(None, examples=["smartdest-offer"])
+    project: str | None = Field(None, examples=["smart-destination"])
+    licence: str | None = Field(None, examples=["https://creativecommons.org/licenses/by/4.0/"])
+    types: list[str] | None = Field(None, examples=[["TouristAttraction"]])
+    name: str | None = Field(
+        None, examples=["Bonaparte House"], description="In `lang`, with fallback"
+    )
+    description: str | None = None
+    names: dict[str, str] | None = Field(
+        None, examples=[{"it": "Casa Bonaparte", "fr": "Maison Bonaparte"}]
+    )
+    descriptions: dict[str, str] | None = None
+    municipalities: list[str] | None = Field(None, examples=[["Ajaccio"]])
+    regions: list[str] | None = Field(None, examples=[["corse"]])
+    themes: list[str] | None = None
+    categories: list[str] | None = Field(None, examples=[["museums"]])
+    lat: float | None = Field(None, examples=[41.9178])
+    lon: float | None = Field(None, examples=[8.7378])
+    updated: str | None = Field(None, examples=["2024-01-25T10:10:00Z"])
+    url: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    geometry: dict[str, Any] | None = None
+    distance_km: float | None = Field(None, description="Only with `near`")
+
+
+class Links(BaseModel):
+    self: str
+    next: str | None = None
+    prev: str | None = None
+
+
+class EntityPage(BaseModel):
+    """A page of entities (JSON). GeoJSON, CSV and JSON-LD carry the same rows."""
+
+    total: int = Field(examples=[16])
+    page: int | None = Field(examples=[1], description="null when paging by cursor")
+    size: int = Field(examples=[20])
+    sort: str = Field(examples=["name"])
+    lang: str = Field(examples=["en"])
+    next_cursor: str | None = Field(
+        description="Pass as `cursor=` for the next page; null on the last"
+    )
+    links: Links
+    items: list[Entity]
+
+
+class Statement(BaseModel):
+    subject: str
+    predicate: str
+    object: dict[str, Any] = Field(examples=[{"value": "Casa Bonaparte", "lang": "it"}])
+    source: str = Field(examples=["smartdest-offer"])
+    licence: str | None = None
+
+
+class EntityDetail(BaseModel):
+    """One entity, merged from every source that says something about it or its owl:sameAs peers."""
+
+    id: str
+    iri: str
+    entity: Entity
+    same_as: list[str]
+    sources: list[dict[str, Any]]
+    properties: dict[str, list[dict[str, Any]]]
+    statements: list[Statement]
+
+
+class Count(BaseModel):
+    value: str = Field(examples=["toscana"])
+    label: str | None = Field(None, examples=["Tuscany"])
+    count: int = Field(examples=[16])
+
+
+class Stats(BaseModel):
+    """Entities matching the filters, and how many per value of each facet."""
+
+    total: int
+    by: dict[str, list[Count]]
+
+
+class Project(BaseModel):
+    id: str = Field(examples=["itinera"])
+    iri: str
+    name: str | None
+    names: dict[str, str]
+    description: str | None
+    homepage: str | None
+    working_groups: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
+    entities: int
+    freshness: str | None = Field(description="Last publish time of any of its sources")
+
+
+class Projects(BaseModel):
+    items: list[Project]
+    working_groups: list[dict[str, Any]]
+
+
+class Source(BaseModel):
+    id: str
+    title: str
+    project: str
+    kind: str
+    licence: str
+    steward: str
+    schedule: str
+    last_run: str | None
+    last_status: str | None
+    last_message: str | None
+    published: str | None
+    entities: int
+    published_triples: int
+
+
+class Sources(BaseModel):
+    items: list[Source]
+
+
+class Run(BaseModel):
+    id: str
+    iri: str
+    source: str
+    status: str
+    started: str
+    ended: str | None = None
+    records: int | None = None
+    record_errors: int | None = None
+    triples: int | None = None
+    violations: int | None = None
+    message: str | None = None
+
+
+class Runs(BaseModel):
+    total: int
+    page: int
+    size: int
+    items: list[Run]
+
+
+class TypeItem(BaseModel):
+    id: str = Field(examples=["TouristAttraction"])
+    iri: str
+    label: str
+    labels: dict[str, str]
+    count: int
+
+
+class Types(BaseModel):
+    items: list[TypeItem]
+
+
+class Concept(BaseModel):
+    id: str
+    iri: str
+    label: str | None
+    labels: dict[str, str]
+    definition: str | None
+    broader: list[str]
+    top: bool
+    count: int
+
+
+class Scheme(BaseModel):
+    id: str = Field(examples=["theme"])
+    iri: str
+    label: str | None
+    labels: dict[str, str]
+    description: str | None
+    concepts: list[Concept]
+
+
+class Themes(BaseModel):
+    schemes: list[Scheme]

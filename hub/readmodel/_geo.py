@@ -1,0 +1,150 @@
+"""Geometry for the read model: WKT to GeoJSON, bounding boxes, points on the unit sphere.
+
+Distances use the chord between points on the unit sphere (x, y, z stored per
+entity), which SQL can compute with plain arithmetic and which orders exactly
+like the great-circle distance.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+EARTH_RADIUS_KM = 6371.0088
+GEO_EPSILON = 1e-4
+"""Degrees; more than an R*Tree's float32 rounding of any coordinate (1.5e-5 at 180)."""
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_PAIR = re.compile(rf"({_NUMBER})\s+({_NUMBER})")
+_KIND = re.compile(r"^\s*(?:<[^>]*>\s*)?([A-Za-z]+)\s*(?:Z|M|ZM)?\s*\(")
+_GEOJSON_TYPES = {
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTIPOINT": "MultiPoint",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Where an entity is: a representative point, its bounding box, its GeoJSON geometry."""
+
+    lat: float
+    lon: float
+    bbox: tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
+    geometry: dict[str, Any]
+
+
+def _valid(lat: float, lon: float) -> bool:
+    return -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0 and math.isfinite(lat + lon)
+
+
+def point(lat: float, lon: float) -> Shape | None:
+    """A point shape, or None outside the globe."""
+    if not _valid(lat, lon):
+        return None
+    return Shape(lat, lon, (lon, lat, lon, lat), {"type": "Point", "coordinates": [lon, lat]})
+
+
+def _nest(text: str) -> list[Any]:
+    """The coordinate structure of a WKT body, as nested lists of [lon, lat]."""
+    stack: list[list[Any]] = [[]]
+    for token in re.finditer(rf"\(|\)|{_NUMBER}\s+{_NUMBER}(?:\s+{_NUMBER})*", text):
+        value = token.group(0)
+        if value == "(":
+            stack.append([])
+        elif value == ")":
+            if len(stack) < 2:
+                break
+            done = stack.pop()
+            stack[-1].append(done)
+        else:
+            lon, lat = (float(v) for v in value.split()[:2])
+            stack[-1].append([lon, lat])
+    return stack[0][0] if stack[0] else []
+
+
+def from_wkt(wkt: str) -> Shape | None:
+    """The shape of a WKT literal (POINT, LINESTRING, POLYGON and MULTI*), or None.
+
+    The representative point is the point itself, else the middle vertex (on the line).
+
+    >>> from_wkt("LINESTRING (9.6 44.1, 9.7 44.0, 9.8 43.9)").lat
+    44.0
+    """
+    kind = _KIND.match(wkt)
+    pairs = [(float(a), float(b)) for a, b in _PAIR.findall(wkt)]
+    pairs = [(lon, lat) for lon, lat in pairs if _valid(lat, lon)]
+    if not kind or not pairs:
+        return None
+    geo_type = _GEOJSON_TYPES.get(kind.group(1).upper())
+    if geo_type is None:
+        return None
+    lons = [p[0] for p in pairs]
+    lats = [p[1] for p in pairs]
+    lon, lat = pairs[len(pairs) // 2]
+    body = wkt[kind.end() - 1 :]
+    coordinates = _nest(body)
+    if geo_type == "Point":
+        coordinates = coordinates[0] if coordinates else [lon, lat]
+    geometry = {"type": geo_type, "coordinates": coordinates}
+    return Shape(lat, lon, (min(lons), min(lats), max(lons), max(lats)), geometry)
+
+
+def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    """The point on the unit sphere."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+
+
+def chord2_for_km(km: float) -> float:
+    """The squared chord on the unit sphere for a great-circle distance."""
+    angle = min(km / EARTH_RADIUS_KM, math.pi)
+    return (2.0 * math.sin(angle / 2.0)) ** 2
+
+
+def km_for_chord2(chord2: float) -> float:
+    """The great-circle distance of a squared chord on the unit sphere."""
+    half = min(math.sqrt(max(chord2, 0.0)) / 2.0, 1.0)
+    return 2.0 * EARTH_RADIUS_KM * math.asin(half)
+
+
+def box_around(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
+    """A lon/lat box (min_lon, min_lat, max_lon, max_lat) holding the circle of radius `km`."""
+    dlat = math.degrees(km / EARTH_RADIUS_KM)
+    min_lat, max_lat = max(lat - dlat, -90.0), min(lat + dlat, 90.0)
+    widest = max(abs(min_lat), abs(max_lat))
+    if widest >= 89.9:
+        return (-180.0, min_lat, 180.0, max_lat)
+    dlon = math.degrees(km / (EARTH_RADIUS_KM * math.cos(math.radians(widest))))
+    if dlon >= 180.0:
+        return (-180.0, min_lat, 180.0, max_lat)
+    return (max(lon - dlon, -180.0), min_lat, min(lon + dlon, 180.0), max_lat)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The great-circle distance between two points."""
+    x1, y1, z1 = unit_vector(lat1, lon1)
+    x2, y2, z2 = unit_vector(lat2, lon2)
+    return km_for_chord2((x1 - x2) ** 2 + (y1 - y2) ** 2 + (z1 - z2) ** 2)
+
+
+def inscribed_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
+    """A lon/lat box (min_lon, min_lat, max_lon, max_lat) inside the circle of radius `km`."""
+    half = math.degrees(km / EARTH_RADIUS_KM) / math.sqrt(2.0)
+    low = max(abs(lat) - half, 0.0)
+    widest = math.cos(math.radians(min(low, 89.0)))
+    dlat, dlon = half, min(half / widest, 179.0)
+    for _ in range(20):  # shrink until every corner is inside the circle
+        far = max(
+            haversine_km(lat + sy * dlat, lon + sx * dlon, lat, lon)
+            for sy in (-1, 1)
+            for sx in (-1, 1)
+        )
+        if far <= km * 0.999:
+            break
+        dlat, dlon = dlat * 0.95, dlon * 0.95
+    return (lon - dlon, max(lat - dlat, -90.0), lon + dlon, min(lat + dlat, 90.0))
