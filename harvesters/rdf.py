@@ -26,6 +26,7 @@ from harvesters._http import HTTP_OPTIONS, HttpClient, HttpOptions, parse_http_o
 from harvesters.context import HarvestContext
 from harvesters.files import response_chunks
 from hub.errors import HarvestError
+from hub.pipeline.stream import ChunkReader
 
 __all__ = ["CHUNK_TRIPLES", "FORMATS", "harvest_rdf", "ntriples_chunks"]
 
@@ -115,28 +116,6 @@ def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> Rdf
     )
 
 
-class _ChunkReader(io.RawIOBase):
-    """A readable binary stream over an iterator of byte chunks (for pyoxigraph)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = chunk
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-
 def ntriples_chunks(
     triples: Iterable[ox.Triple], per_chunk: int = CHUNK_TRIPLES
 ) -> Iterator[bytes]:
@@ -220,7 +199,7 @@ def _read_http(source_id: str, opts: RdfOptions, context: HarvestContext | None)
                     f"set options.format to one of {', '.join(FORMATS)}",
                 )
             stream = io.BufferedReader(
-                _ChunkReader(response_chunks(source_id, opts.shown, response))
+                ChunkReader(response_chunks(source_id, opts.shown, response))
             )
             yield from ntriples_chunks(_triples(source_id, opts.shown, fmt, stream, opts.base_iri))
 
