@@ -356,7 +356,28 @@ FEATURES = (
     ("pineta", "pinède", "pine wood"),
     ("spiaggia", "plage", "beach"),
     ("vigneti", "vignobles", "vineyards"),
+    ("giardino", "jardin", "garden"),
+    ("terrazza", "terrasse", "terrace"),
+    ("piscina", "piscine", "pool"),
+    ("uliveti", "oliveraies", "olive groves"),
+    ("scogliera", "falaise", "cliffs"),
+    ("faro", "phare", "lighthouse"),
+    ("mercato", "marché", "market"),
+    ("piazza", "place", "square"),
+    ("castello", "château", "castle"),
+    ("bosco", "forêt", "woods"),
+    ("fiume", "rivière", "river"),
+    ("lago", "lac", "lake"),
+    ("stazione", "gare", "station"),
+    ("aeroporto", "aéroport", "airport"),
+    ("museo", "musée", "museum"),
+    ("cattedrale", "cathédrale", "cathedral"),
+    ("mura", "remparts", "walls"),
+    ("isola", "île", "island"),
+    ("grotte", "grottes", "caves"),
+    ("cantine", "caves à vin", "wine cellars"),
 )
+"""Description words: a few dozen, so one of them is in a few per cent of descriptions."""
 
 MAPPING = """\
 # Bench: one generic tourist-offer mapping for every generated source (like smartdest-offer).
@@ -470,12 +491,12 @@ def _row(
     noun = rng.choice(nouns)
     proper = rng.choice(PROPER) if rng.random() < 0.7 else rng.choice(FAMILIES)
     adjective = rng.choice(ADJECTIVES)
-    feature = rng.choice(FEATURES)
+    one, two = rng.sample(FEATURES, 2)
     names = [f"{noun[k]} {proper}" + (f" {town}" if rng.random() < 0.4 else "") for k in range(3)]
     descriptions = [
-        f"{noun[0]} {adjective[0]} a {town}, {feature[0]}. {rng.choice(FAMILIES)}.",
-        f"{noun[1]} {adjective[1]} à {town}, {feature[1]}. {rng.choice(FAMILIES)}.",
-        f"{adjective[2].capitalize()} {noun[2].lower()} in {town}, {feature[2]}. {rng.choice(FAMILIES)}.",
+        f"{noun[0]} {adjective[0]} a {town}: {one[0]} e {two[0]}.",
+        f"{noun[1]} {adjective[1]} à {town} : {one[1]} et {two[1]}.",
+        f"{adjective[2].capitalize()} {noun[2].lower()} in {town}: {one[2]} and {two[2]}.",
     ]
     updated = now - timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
     start = (
@@ -704,6 +725,7 @@ class Result:
     errors: int = 0
     first_error: str = ""
     rows: list[int] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
 
     def pct(self, p: float) -> float:
         if not self.latencies:
@@ -718,7 +740,8 @@ class Result:
         return (
             f"| {self.target} | {self.name} | {self.clients} | {n} | {self.pct(50):.1f} | {self.pct(95):.1f} | "
             f"{self.pct(99):.1f} | {mean:.1f} | {rate:,.0f} | {self.errors} | "
-            f"{statistics.fmean(self.rows) if self.rows else 0:.1f} |"
+            f"{statistics.fmean(self.rows) if self.rows else 0:.1f} | "
+            f"{statistics.fmean(self.totals) if self.totals else float('nan'):,.0f} |"
         )
 
 
@@ -774,6 +797,15 @@ def _rows(target: str, body: bytes) -> int:
     return 1
 
 
+def _total(body: bytes) -> int | None:
+    """The `total` of an API answer (how many entities matched), if it has one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data.get("total") if isinstance(data, dict) else None
+
+
 def run(
     target: str,
     name: str,
@@ -825,6 +857,8 @@ async def _run(
                 if status == 200 and b"cancelled" not in body[-200:]:
                     result.latencies.append(elapsed)
                     result.rows.append(_rows(target, body))
+                    if target == "api" and (total := _total(body)) is not None:
+                        result.totals.append(total)
                 else:
                     result.errors += 1
                     result.first_error = result.first_error or f"{status} {body[:200]!r}"
@@ -885,8 +919,9 @@ def measure(folder: Path, entities: int, args: argparse.Namespace) -> list[Resul
 
 
 HEADER = (
-    "| target | call | clients | requests | p50 ms | p95 ms | p99 ms | mean ms | req/s | errors | rows |\n"
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| target | call | clients | requests | p50 ms | p95 ms | p99 ms | mean ms | req/s | errors "
+    "| rows | matches |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 

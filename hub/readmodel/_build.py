@@ -62,7 +62,7 @@ class _Writer:
         self.count = 0
         self.facets: Counter[tuple[str, str]] = Counter()
         self.cells: dict[tuple[str, str, str, str], list[int]] = {}  # key -> [cell id, entities]
-        self._rows: dict[str, list[tuple]] = {k: [] for k in ("e", "d", "f", "g", "p", "x")}
+        self._rows: dict[str, list[tuple]] = {k: [] for k in ("e", "d", "f", "g", "p", "l", "x")}
 
     def add(self, entity: Entity, published: str) -> None:
         self.count += 1
@@ -81,6 +81,7 @@ class _Writer:
             bbox = shape.bbox
             self._rows["g"].append((rowid, bbox[0], bbox[2], bbox[1], bbox[3]))
             self._rows["p"].append((rowid, lon, lon, lat, lat))
+            self._rows["l"].append((rowid, x, y, z, *bbox))
         cell_key = (pipes(types), pipes(regions), pipes(themes), pipes(categories))
         cell = self.cells.get(cell_key)
         if cell is None:
@@ -150,6 +151,7 @@ class _Writer:
             "x": "INSERT INTO fts(rowid, names, descriptions) VALUES (?, ?, ?)",
             "g": "INSERT INTO geo VALUES (?, ?, ?, ?, ?)",
             "p": "INSERT INTO pts VALUES (?, ?, ?, ?, ?)",
+            "l": "INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             "f": "INSERT OR IGNORE INTO facets VALUES (?, ?, ?)",
         }
         for key, sql in statements.items():
@@ -177,7 +179,7 @@ def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> None:
         "SELECT 'delete', id, names, descriptions FROM docs WHERE id BETWEEN ? AND ?",
         (low, high),
     )
-    for table in ("docs", "entities", "geo", "pts"):
+    for table in ("docs", "entities", "geo", "pts", "locs"):
         conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (low, high))
     facets = conn.execute(
         "SELECT facet, value FROM facet_counts WHERE source = ? AND facet = 'municipality'",

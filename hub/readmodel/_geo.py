@@ -132,19 +132,33 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return km_for_chord2((x1 - x2) ** 2 + (y1 - y2) ** 2 + (z1 - z2) ** 2)
 
 
-def inscribed_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
-    """A lon/lat box (min_lon, min_lat, max_lon, max_lat) inside the circle of radius `km`."""
-    half = math.degrees(km / EARTH_RADIUS_KM) / math.sqrt(2.0)
-    low = max(abs(lat) - half, 0.0)
-    widest = math.cos(math.radians(min(low, 89.0)))
-    dlat, dlon = half, min(half / widest, 179.0)
-    for _ in range(20):  # shrink until every corner is inside the circle
-        far = max(
-            haversine_km(lat + sy * dlat, lon + sx * dlon, lat, lon)
-            for sy in (-1, 1)
-            for sx in (-1, 1)
-        )
-        if far <= km * 0.999:
-            break
-        dlat, dlon = dlat * 0.95, dlon * 0.95
-    return (lon - dlon, max(lat - dlat, -90.0), lon + dlon, min(lat + dlat, 90.0))
+def inscribed_slabs(
+    lat: float, lon: float, km: float, slabs: int = 10
+) -> list[tuple[float, float, float, float]]:
+    """Lon/lat boxes inside the circle of radius `km`, one per horizontal slab, covering most of it.
+
+    Each slab is as wide as the circle at its edge farther from the centre; every corner
+    is checked to be inside. Neighbouring slabs share an edge: callers shrink them apart.
+    """
+    km_per_degree = EARTH_RADIUS_KM * math.pi / 180.0
+    edges = [km * (2.0 * i / slabs - 1.0) for i in range(slabs + 1)]
+    boxes = []
+    for low, high in zip(edges, edges[1:], strict=False):
+        half_km = math.sqrt(max(km * km - max(low * low, high * high), 0.0))
+        south, north = lat + low / km_per_degree, lat + high / km_per_degree
+        if half_km <= 0 or south < -89.0 or north > 89.0:
+            continue
+        widest = math.cos(math.radians(min(abs(south), abs(north)) if south * north > 0 else 0.0))
+        dlon = half_km / (km_per_degree * widest)
+        for _ in range(40):
+            far = max(
+                haversine_km(y, x, lat, lon)
+                for y in (south, north)
+                for x in (lon - dlon, lon + dlon)
+            )
+            if far <= km * 0.999:
+                boxes.append((lon - dlon, south, lon + dlon, north))
+                break
+            dlon *= 0.97
+            south, north = lat + (south - lat) * 0.995, lat + (north - lat) * 0.995
+    return boxes

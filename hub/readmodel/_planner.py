@@ -29,7 +29,7 @@ from hub.readmodel._geo import (
     GEO_EPSILON,
     box_around,
     chord2_for_km,
-    inscribed_box,
+    inscribed_slabs,
     km_for_chord2,
     unit_vector,
 )
@@ -58,6 +58,11 @@ _ENTITY_COLUMNS = "e.id, e.uid, e.source, e.updated, e.lat, e.lon"
 
 Cell = tuple[int, str, str, str, str, str, int]
 """A row of `cells`: cell, source, types, regions, themes, categories, n."""
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
+    """The intersection of two boxes (possibly empty: min above max)."""
+    return (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
 
 
 def to_row(r: Sequence[Any]) -> EntityRow:
@@ -89,6 +94,26 @@ class Planner:
         self._drivers: list[Driver] | None = None
 
     # -- conditions ----------------------------------------------------------
+    def geo_conditions(self, alias: str) -> Where:
+        """The exact bbox and near conditions on a table with x, y, z and extent columns."""
+        sql, f, a = Where(), self.f, alias
+        if f.bbox:
+            min_lon, min_lat, max_lon, max_lat = f.bbox
+            sql.add(
+                f"{a}.max_lon >= ? AND {a}.min_lon <= ? AND {a}.max_lat >= ? AND {a}.min_lat <= ?",
+                min_lon,
+                max_lon,
+                min_lat,
+                max_lat,
+            )
+        if f.near:
+            sql.add(
+                f"{a}.x IS NOT NULL AND {chord2_sql(a)} <= ?",
+                *xyz_params(f.near),
+                chord2_for_km(f.radius_km or 0.0),
+            )
+        return sql
+
     def conditions(self, skip: frozenset[str] = frozenset()) -> Where:
         """Row conditions on `e` for every filter but the `skip` dimensions (a driver's)."""
         sql, f = Where(), self.f
@@ -105,21 +130,9 @@ class Planner:
             sql.add(f"({ors})", *(pipe(v) for v in f.municipalities))
         if f.updated_since and "updated" not in skip:
             sql.add("e.updated >= ?", f.updated_since)
-        if f.bbox:
-            min_lon, min_lat, max_lon, max_lat = f.bbox
-            sql.add(
-                "e.max_lon >= ? AND e.min_lon <= ? AND e.max_lat >= ? AND e.min_lat <= ?",
-                min_lon,
-                max_lon,
-                min_lat,
-                max_lat,
-            )
-        if f.near:
-            sql.add(
-                f"e.x IS NOT NULL AND {chord2_sql()} <= ?",
-                *xyz_params(f.near),
-                chord2_for_km(f.radius_km or 0.0),
-            )
+        geo = self.geo_conditions("e")
+        sql.conditions += geo.conditions
+        sql.params += geo.params
         if f.words and "words" not in skip:
             sql.add("e.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)", fts_expression(f.words))
         return sql
@@ -229,9 +242,25 @@ class Planner:
             return self._geo_total()
         driver = self.best_driver()
         assert driver is not None  # a filter the cells cannot count has a driver
+        if driver.dimension != "geo" and self._only(driver.dimension):
+            return driver.estimate  # counted exactly when the driver was sized
         source, sql = self._from_driver(driver)
         query = f"SELECT count(*) {source} WHERE {sql.where()}"
         return int(self.conn.execute(query, (*driver.params, *sql.params)).fetchone()[0])
+
+    def _only(self, dimension: str) -> bool:
+        """Whether the filter restricts nothing but this one dimension."""
+        f = self.f
+        active = {
+            "cells": f.narrows_cells,
+            "words": bool(f.words),
+            "municipality": bool(f.municipalities),
+            "updated": bool(f.updated_since),
+            "geo": bool(f.bbox or f.near),
+        }
+        return active.get(dimension, False) and not any(
+            v for k, v in active.items() if k != dimension
+        )
 
     def _geo_total(self) -> int:
         """Count a bbox/near filter mostly in an R*Tree alone.
@@ -244,39 +273,31 @@ class Planner:
         search = self.geo_search()
         assert search is not None
         table, outer = search
-        exact = self.conditions()
+        exact = self.geo_conditions("l")  # geo is all this filter has
         band, band_params = self.box_condition(outer, "g")
-        n_inner, not_inner, inner_params = 0, "1", ()
-        inner = self._inner_box()
-        if inner is not None:
-            n_inner = self._count(*self.geo_sql(table, inner))
-            condition, inner_params = self.box_condition(inner, "g")
-            not_inner = f"NOT ({condition})"
+        n_inner, not_inner, inner_params = 0, [], []
+        for inner in self._inner_boxes():
+            n_inner += self._count(*self.geo_sql(table, inner))
+            condition, params = self.box_condition(inner, "g")
+            not_inner.append(f"NOT ({condition})")
+            inner_params += params
         border = (
-            f"SELECT count(*) FROM {table} g CROSS JOIN entities e ON e.id = g.id "
-            f"WHERE {band} AND {not_inner} AND {exact.where()}"
+            f"SELECT count(*) FROM {table} g CROSS JOIN locs l ON l.id = g.id "
+            f"WHERE {band} AND {' AND '.join(not_inner) or '1'} AND {exact.where()}"
         )
         params = (*band_params, *inner_params, *exact.params)
         return n_inner + int(self.conn.execute(border, params).fetchone()[0])
 
-    def _inner_box(self) -> tuple[float, float, float, float] | None:
-        """A box whose entries (points for near, extents for bbox) certainly match, or None."""
+    def _inner_boxes(self) -> list[tuple[float, float, float, float]]:
+        """Disjoint boxes whose entries (points for near, extents for bbox) certainly match."""
         f = self.f
-        boxes = []
-        if f.bbox:
-            boxes.append(f.bbox)
+        boxes: list[tuple[float, ...]] = [f.bbox] if f.bbox else [(-180.0, -90.0, 180.0, 90.0)]
         if f.near and f.radius_km:
-            boxes.append(inscribed_box(*f.near, f.radius_km))
-        if not boxes:
-            return None
+            slabs = inscribed_slabs(*f.near, f.radius_km)
+            boxes = [_overlap(slab, box) for slab in slabs for box in boxes]
         e = GEO_EPSILON
-        box = (
-            max(b[0] for b in boxes) + e,
-            max(b[1] for b in boxes) + e,
-            min(b[2] for b in boxes) - e,
-            min(b[3] for b in boxes) - e,
-        )
-        return box if box[0] <= box[2] and box[1] <= box[3] else None
+        shrunk = [(b[0] + e, b[1] + e, b[2] - e, b[3] - e) for b in boxes if b]
+        return [b for b in shrunk if b[0] <= b[2] and b[1] <= b[3]]
 
     def facet_cells(self) -> list[tuple[str, str, str, str, str, int]]:
         """Matching entities grouped by (source, types, regions, themes, categories)."""

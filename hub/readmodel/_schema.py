@@ -13,6 +13,8 @@ a rebuild and each read transaction sees one committed state.
     fts           FTS5 over names and descriptions in every language (content: docs)
     geo           R*Tree of entity extents (bbox filters)
     pts           R*Tree of entity points (near filters, nearest first)
+    locs          exact point (unit vector) and extent of located entities: a narrow table,
+                  so the exact check of R*Tree candidates reads little
     programme     the programme's projects, groups, regions, themes, categories, classes
 
 Names sort with two indexes per language: (sort key, uid) and (cell, sort key, uid); the
@@ -28,7 +30,7 @@ from pathlib import Path
 from hub.config import HubConfig
 from hub.readmodel._text import LANGS
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 FILE_NAME = "readmodel.sqlite"
 SLOT_BITS = 32
 """Entity ids are `slot << SLOT_BITS | n`: each source owns one id range."""
@@ -92,6 +94,9 @@ CREATE VIRTUAL TABLE fts USING fts5(
 );
 CREATE VIRTUAL TABLE geo USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE VIRTUAL TABLE pts USING rtree(id, min_lon, max_lon, min_lat, max_lat);
+CREATE TABLE locs(id INTEGER PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
+                  min_lon REAL NOT NULL, min_lat REAL NOT NULL, max_lon REAL NOT NULL,
+                  max_lat REAL NOT NULL);
 CREATE TABLE programme(kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
                        PRIMARY KEY (kind, id)) WITHOUT ROWID;
 """
@@ -125,7 +130,7 @@ def connect_reader(path: Path) -> sqlite3.Connection:
         check_same_thread=False,
     )
     conn.execute("PRAGMA cache_size=-16384")
-    conn.execute("PRAGMA mmap_size=1073741824")
+    conn.execute("PRAGMA mmap_size=2147418112")  # SQLite's largest by default (2 GB)
     return conn
 
 
