@@ -65,6 +65,7 @@ class _Writer:
         self._rows: dict[str, list[tuple]] = {k: [] for k in ("e", "d", "f", "g", "p", "l", "x")}
 
     def add(self, entity: Entity, published: str) -> None:
+        """Queue one entity's rows; write them in batches."""
         self.count += 1
         rowid = self.base_id + self.count
         types = sorted(entity.types)
@@ -144,6 +145,7 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
+        """Write the queued rows."""
         columns = 19 + len(LANGS)
         statements = {
             "e": f"INSERT INTO entities VALUES ({', '.join('?' * columns)})",
@@ -160,6 +162,7 @@ class _Writer:
                 self._rows[key].clear()
 
     def finish(self) -> None:
+        """Write the last rows and the source's facet counts and cells."""
         self.flush()
         self.conn.executemany(
             "INSERT INTO facet_counts VALUES (?, ?, ?, ?)",

@@ -427,11 +427,14 @@ class Planner:
         radius = f.radius_km
         start = km_for_chord2(after[0]) if after else 0.0
         driver = self.best_driver()
-        small = (
-            driver
-            if driver and (driver.dimension == "words" or driver.estimate <= SMALL_DRIVER)
-            else None
-        )
+        # A small set other than the circle's own candidates (words, a municipality) is
+        # sorted whole; the circle's candidates are read ring by ring, nearest first.
+        small = None
+        if driver and (
+            driver.dimension == "words"
+            or (driver.dimension != "geo" and driver.estimate <= SMALL_DRIVER)
+        ):
+            small = driver
         rings = [r for r in (radius / 64, radius / 16, radius / 4) if r > start and small is None]
         rings.append(radius)
         distance = chord2_sql()

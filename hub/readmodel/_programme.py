@@ -31,14 +31,17 @@ class _Graph:
         self.store.load(data, ox.RdfFormat.N_TRIPLES)
 
     def subjects(self, cls: str) -> list[str]:
+        """IRIs of the instances of a class."""
         pattern = self.store.quads_for_pattern(None, ox.NamedNode(RDF + "type"), ox.NamedNode(cls))
         return sorted({q.subject.value for q in pattern if isinstance(q.subject, ox.NamedNode)})
 
     def objects(self, subject: str, predicate: str) -> list[ox.NamedNode | ox.Literal]:
+        """Objects of a subject and predicate."""
         found = self.store.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), None)
         return [q.object for q in found]  # type: ignore[misc]
 
     def subjects_of(self, predicate: str, obj: str) -> list[str]:
+        """Subjects with this predicate and object."""
         found = self.store.quads_for_pattern(None, ox.NamedNode(predicate), ox.NamedNode(obj))
         return sorted(q.subject.value for q in found if isinstance(q.subject, ox.NamedNode))
 
@@ -54,10 +57,12 @@ class _Graph:
         return {}
 
     def one(self, subject: str, predicate: str) -> str | None:
+        """The smallest value of a property, if any (deterministic)."""
         values = sorted(t.value for t in self.objects(subject, predicate))
         return values[0] if values else None
 
     def iris(self, subject: str, predicate: str) -> list[str]:
+        """The IRI values of a property, sorted."""
         return sorted(
             t.value for t in self.objects(subject, predicate) if isinstance(t, ox.NamedNode)
         )

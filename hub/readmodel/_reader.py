@@ -51,6 +51,7 @@ class _Lru:
         self._lock = threading.Lock()
 
     def get(self, key: str, compute: Callable[[], T]) -> T:
+        """The cached value, or compute and keep it."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)

@@ -30,18 +30,22 @@ class Where:
         self.params: list[Any] = []
 
     def add(self, condition: str, *params: Any) -> None:
+        """Add a condition and its parameters."""
         self.conditions.append(condition)
         self.params.extend(params)
 
     def where(self) -> str:
+        """The conditions joined with AND (`1` when there are none)."""
         return " AND ".join(self.conditions) if self.conditions else "1"
 
 
 def placeholders(values: Sequence[Any]) -> str:
+    """`?, ?, ?` for the values."""
     return ", ".join("?" * len(values))
 
 
 def pipe(value: str) -> str:
+    """A value as found in a `|a|b|` column: `|a|`."""
     return f"|{value}|"
 
 
@@ -52,5 +56,6 @@ def chord2_sql(alias: str = "e") -> str:
 
 
 def xyz_params(near: tuple[float, float]) -> tuple[float, ...]:
+    """The parameters of `chord2_sql` for a point."""
     x, y, z = unit_vector(*near)
     return (x, x, y, y, z, z)

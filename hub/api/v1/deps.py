@@ -48,6 +48,8 @@ for the GIL; SQLite releases it while it reads, so two keep both cores busy."""
 
 async def blocking(request: Request, work: Callable[..., T], *args: object) -> T:
     """Run a route's blocking work in the v1 worker threads, off the event loop."""
+    if WORKER_THREADS == 0:
+        return work(*args)
     limiter = getattr(request.app.state, "v1_limiter", None)
     if limiter is None:
         limiter = request.app.state.v1_limiter = anyio.CapacityLimiter(WORKER_THREADS)

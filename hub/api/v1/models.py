@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 
 class ErrorDetail(BaseModel):
+    """The status again, and a message that names the parameter and the fix."""
+
     status: int = Field(examples=[400])
     message: str = Field(
         examples=[
@@ -54,6 +56,8 @@ class Entity(BaseModel):
 
 
 class Links(BaseModel):
+    """URLs of this page and its neighbours."""
+
     self: str
     next: str | None = None
     prev: str | None = None
@@ -75,6 +79,8 @@ class EntityPage(BaseModel):
 
 
 class Statement(BaseModel):
+    """One triple about the entity, with the source that states it and its licence."""
+
     subject: str
     predicate: str
     object: dict[str, Any] = Field(examples=[{"value": "Casa Bonaparte", "lang": "it"}])
@@ -95,6 +101,8 @@ class EntityDetail(BaseModel):
 
 
 class Count(BaseModel):
+    """How many matching entities have one value of a facet."""
+
     value: str = Field(examples=["toscana"])
     label: str | None = Field(None, examples=["Tuscany"])
     count: int = Field(examples=[16])
@@ -108,6 +116,8 @@ class Stats(BaseModel):
 
 
 class Project(BaseModel):
+    """A project of the programme and what the hub holds of it."""
+
     id: str = Field(examples=["itinera"])
     iri: str
     name: str | None
@@ -121,11 +131,15 @@ class Project(BaseModel):
 
 
 class Projects(BaseModel):
+    """Every project, and the working groups."""
+
     items: list[Project]
     working_groups: list[dict[str, Any]]
 
 
 class Source(BaseModel):
+    """A configured source, its catalogue facts and its last run."""
+
     id: str
     title: str
     project: str
@@ -142,10 +156,14 @@ class Source(BaseModel):
 
 
 class Sources(BaseModel):
+    """Every configured source."""
+
     items: list[Source]
 
 
 class Run(BaseModel):
+    """One run of one source, as the metadata graph records it."""
+
     id: str
     iri: str
     source: str
@@ -160,6 +178,8 @@ class Run(BaseModel):
 
 
 class Runs(BaseModel):
+    """A page of runs, newest first."""
+
     total: int
     page: int
     size: int
@@ -167,6 +187,8 @@ class Runs(BaseModel):
 
 
 class TypeItem(BaseModel):
+    """A class entities have."""
+
     id: str = Field(examples=["TouristAttraction"])
     iri: str
     label: str
@@ -175,10 +197,14 @@ class TypeItem(BaseModel):
 
 
 class Types(BaseModel):
+    """The classes entities have, most used first."""
+
     items: list[TypeItem]
 
 
 class Concept(BaseModel):
+    """A SKOS concept: a theme or an offer category."""
+
     id: str
     iri: str
     label: str | None
@@ -190,6 +216,8 @@ class Concept(BaseModel):
 
 
 class Scheme(BaseModel):
+    """A SKOS concept scheme and its concepts."""
+
     id: str = Field(examples=["theme"])
     iri: str
     label: str | None
@@ -199,4 +227,6 @@ class Scheme(BaseModel):
 
 
 class Themes(BaseModel):
+    """The programme themes and the offer categories."""
+
     schemes: list[Scheme]
