@@ -9,7 +9,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hub.config import HubConfig, SourceConfig
 from hub.iris import MH, PROV, Iris
-from hub.store.oxigraph import OxigraphStore
+from hub.store.base import Store
 
 
 @dataclass
@@ -48,7 +48,7 @@ def is_late(source: SourceConfig, last_good: str | None, now: datetime | None = 
     return expected is not None and now > expected + LATE_GRACE
 
 
-def source_statuses(store: OxigraphStore, config: HubConfig) -> list[SourceStatus]:
+def source_statuses(store: Store, config: HubConfig) -> list[SourceStatus]:
     """One row per configured source, with its latest run (any status)."""
     iris = Iris(config.base_iri)
     rows = store.select(

@@ -1,4 +1,4 @@
-"""The `hub` command: harvest, sources, query, serve, demo."""
+"""The `hub` command: harvest, sources, query, serve, demo; approve, reject, rollback."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from hub.config import HubConfig, load_config
 from hub.errors import HubError
 from hub.pipeline.programme import load_programme
 from hub.pipeline.provenance import RunReport
+from hub.pipeline.publish import Publisher
 from hub.pipeline.run import run_source
+from hub.running import call_running_hub, running_hub, served_elsewhere, serving
 from hub.store import GraphResult, Store, connect_store
 
 log = logging.getLogger("hub")
@@ -28,11 +30,24 @@ SHOWN_ERRORS = 5
 @contextmanager
 def _store(config: HubConfig, *, read_only: bool = False, owner: str = "hub") -> Iterator[Store]:
     """The configured store for one command, closed (and its child server stopped) after."""
+    owned = not served_elsewhere(config)
     store = connect_store(config, write=not read_only, owner=f"{owner} (pid {os.getpid()})")
     try:
+        if owned:
+            recover(config, store)
         yield store
     finally:
         store.close()
+
+
+def recover(config: HubConfig, store: Store) -> None:
+    """Finish what a stopped hub left half-done, then bring the read model up to date."""
+    from hub.readmodel import sync
+
+    Publisher(config, store).recover()
+    for source_id, done in sync(config).items():
+        if not done.startswith(("up to date", "not published")):
+            log.info("read model: %s %s", source_id, done)
 
 
 def _progress(source_id: str):  # noqa: ANN202
@@ -89,12 +104,29 @@ def cmd_remap(config: HubConfig, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def cmd_approve(config: HubConfig, args: argparse.Namespace) -> int:
-    from hub.pipeline.approve import approve_held
+def _decision(config: HubConfig, args: argparse.Namespace, action: str) -> int:
+    """approve / reject / rollback: here, or through the running hub that owns the store."""
+    config.source(args.source)
+    if running_hub(config) is not None:
+        answer = call_running_hub(config, action, args.source, args.run)
+        print(answer["summary"])
+        return 0 if answer["status"] in ("published", "unchanged", "rejected") else 1
+    with _store(config, owner=f"hub {action}") as store:
+        report = getattr(Publisher(config, store), action)(args.source, args.run)
+    print_report(report)
+    return 0 if report.status in ("published", "unchanged", "rejected") else 1
 
-    with _store(config, owner="hub approve") as store:
-        print_report(approve_held(config, store, args.source, args.run))
-    return 0
+
+def cmd_approve(config: HubConfig, args: argparse.Namespace) -> int:
+    return _decision(config, args, "approve")
+
+
+def cmd_reject(config: HubConfig, args: argparse.Namespace) -> int:
+    return _decision(config, args, "reject")
+
+
+def cmd_rollback(config: HubConfig, args: argparse.Namespace) -> int:
+    return _decision(config, args, "rollback")
 
 
 def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
@@ -172,18 +204,16 @@ def serve(config: HubConfig, store: Store, host: str, port: int, *, scheduler: b
     import uvicorn
 
     from hub.api import create_app
-    from hub.readmodel import sync
     from hub.scheduler import build_scheduler
 
-    for source_id, done in sync(config).items():
-        log.info("read model: %s %s", source_id, done)
     jobs = build_scheduler(config, store) if scheduler else None
     if jobs is not None:
         jobs.start()
     app = create_app(config, store, scheduler=jobs)
     print(f"Marittimo Hub serving on http://{host}:{port}/  (SPARQL: http://{host}:{port}/sparql)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        with serving(config, f"http://{host}:{port}"):
+            uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         if jobs is not None:
             jobs.shutdown(wait=False)
@@ -241,6 +271,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source")
     p.add_argument("--run", help="the held run (default: the newest)")
     p.set_defaults(func=cmd_approve)
+
+    p = sub.add_parser("reject", help="discard a run that was held for review")
+    p.add_argument("source")
+    p.add_argument("--run", help="the held run (default: the newest)")
+    p.set_defaults(func=cmd_reject)
+
+    p = sub.add_parser("rollback", help="publish again an earlier version of a source")
+    p.add_argument("source")
+    p.add_argument("--run", help="the version (a run id; default: the one before the current)")
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("sources", help="list sources with their last run")
     p.set_defaults(func=cmd_sources)

@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from hub.config import HubConfig, SourceConfig
 from hub.errors import ConfigError
 from hub.pipeline.run import run_source
-from hub.store.oxigraph import OxigraphStore
+from hub.store.base import Store
 
 log = logging.getLogger("hub.scheduler")
 
@@ -37,7 +37,7 @@ def trigger_for(source: SourceConfig) -> CronTrigger | IntervalTrigger | None:
     return IntervalTrigger(seconds=seconds, timezone="UTC") if seconds else None
 
 
-def run_locked(config: HubConfig, store: OxigraphStore, source_id: str) -> None:
+def run_locked(config: HubConfig, store: Store, source_id: str) -> None:
     """Run one source while holding the run lock, logging its one-line summary."""
     with RUN_LOCK:
         report = run_source(config, store, source_id)
@@ -45,7 +45,7 @@ def run_locked(config: HubConfig, store: OxigraphStore, source_id: str) -> None:
     log.log(level, "scheduled run: %s", report.summary())
 
 
-def build_scheduler(config: HubConfig, store: OxigraphStore) -> BackgroundScheduler:
+def build_scheduler(config: HubConfig, store: Store) -> BackgroundScheduler:
     """A scheduler with one job per scheduled source (not started)."""
     scheduler = BackgroundScheduler(timezone="UTC")
     for source in config.sources.values():

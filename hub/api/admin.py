@@ -1,7 +1,10 @@
-"""POST /api/admin/harvest/{source}: run a source now, inside the serving process (token required).
+"""The admin API of a serving hub (bearer token required): harvest now, approve, reject, roll back.
 
 The token is the environment variable `HUB_ADMIN_TOKEN`; without it the admin API is
-off. The run happens in the background under the same lock as scheduled runs.
+off. A harvest runs in the background; a decision (approve, reject, rollback) runs
+at once and answers with the run's outcome. Both take the lock scheduled runs take,
+so only one write happens at a time. `hub approve` etc. call these while `hub serve`
+owns the store.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from fastapi.responses import JSONResponse
 
 from hub.api.deps import ConfigDep, StoreDep
 from hub.api.errors import ApiError
-from hub.errors import ConfigError
+from hub.errors import ConfigError, HubError
+from hub.running import TOKEN_ENV
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
-TOKEN_ENV = "HUB_ADMIN_TOKEN"
+DECISIONS = ("approve", "reject", "rollback")
 
 
 def _check_token(authorization: str | None) -> None:
@@ -54,3 +58,39 @@ def harvest_now(
 
     threading.Thread(target=run_locked, args=(config, store, source_id), daemon=True).start()
     return JSONResponse({"source": source_id, "status": "started"}, status_code=202)
+
+
+@router.post("/{action}/{source_id}")
+def decide(
+    action: str,
+    source_id: str,
+    config: ConfigDep,
+    store: StoreDep,
+    run: str | None = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """`approve` or `reject` a held run, or `rollback` to a kept version (`run`: which one)."""
+    _check_token(authorization)
+    if action not in DECISIONS:
+        raise ApiError(404, f"no admin action `{action}`; use one of {', '.join(DECISIONS)}")
+    try:
+        config.source(source_id)
+    except ConfigError as exc:
+        raise ApiError(404, str(exc)) from None
+    from hub.pipeline.publish import Publisher
+    from hub.scheduler import RUN_LOCK
+
+    with RUN_LOCK:
+        try:
+            report = getattr(Publisher(config, store), action)(source_id, run)
+        except HubError as exc:
+            raise ApiError(409, str(exc)) from None
+    return JSONResponse(
+        {
+            "source": source_id,
+            "run": report.run_id,
+            "status": report.status,
+            "message": report.message,
+            "summary": report.summary(),
+        }
+    )

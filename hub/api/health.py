@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import SchedulerDep, StoreDep
-from hub.store import OxigraphStore
+from hub.store import Store
 
 router = APIRouter(tags=["operations"])
 
@@ -38,7 +38,7 @@ def _scheduler_state(scheduler: object | None) -> Literal["running", "off"]:
     return "running" if getattr(scheduler, "running", True) else "off"
 
 
-def _probe(store: OxigraphStore) -> int:
+def _probe(store: Store) -> int:
     """Ask the store a trivial question; the number of named graphs if it answers."""
     if not store.ask("ASK {}"):
         raise RuntimeError("`ASK {}` answered false")
@@ -59,11 +59,13 @@ async def health(store: StoreDep, scheduler: SchedulerDep) -> Health | JSONRespo
     except Exception as exc:  # any failure to answer means unhealthy; say why
         body = Health(
             status="unavailable",
-            store=StoreHealth(path=str(store.path)),
+            store=StoreHealth(path=store.capabilities.describe),
             scheduler=state,
             reason=f"the store cannot answer `ASK {{}}`: {type(exc).__name__}: {exc}",
         )
         return JSONResponse(body.model_dump(exclude_none=True), status_code=503)
     return Health(
-        status="ok", store=StoreHealth(path=str(store.path), graphs=graphs), scheduler=state
+        status="ok",
+        store=StoreHealth(path=store.capabilities.describe, graphs=graphs),
+        scheduler=state,
     )

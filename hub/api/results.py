@@ -22,7 +22,7 @@ from hub.api.negotiation import (
     negotiate,
 )
 from hub.errors import HubError, QueryError, QueryTimeoutError, ResultTooLargeError
-from hub.store import OxigraphStore
+from hub.store import Store
 from hub.store.http import GraphResult
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def _serialize(
     return sink.getvalue()
 
 
-def run_query(store: OxigraphStore, request: QueryRequest, limit: int) -> Serialized:
+def run_query(store: Store, request: QueryRequest, limit: int) -> Serialized:
     """Run the query on the store and serialize its result (blocking, in a worker thread)."""
     try:
         return _run(store, request, limit)
@@ -130,7 +130,7 @@ def run_query(store: OxigraphStore, request: QueryRequest, limit: int) -> Serial
     raise error
 
 
-def _run(store: OxigraphStore, request: QueryRequest, limit: int) -> Serialized:
+def _run(store: Store, request: QueryRequest, limit: int) -> Serialized:
     """Refuse SERVICE, run the query, pick the format, serialize."""
     if uses_service(request.query):
         raise ApiError(

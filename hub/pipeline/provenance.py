@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from hub.config import HubConfig, SourceConfig
 from hub.iris import DCAT, DCT, MH, PROV, RDF, XSD, Iris
 from hub.mapping.terms import nt_literal
-from hub.store.oxigraph import OxigraphStore
+from hub.store.base import Store
+
+
+def new_run_id(now: datetime) -> str:
+    """A sortable, unique run id: UTC time plus a short random tail."""
+    return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
 
 
 @dataclass
@@ -63,7 +69,7 @@ def _time(value: datetime) -> str:
     return nt_literal(value.isoformat(), XSD + "dateTime")
 
 
-def describe_source(store: OxigraphStore, config: HubConfig, source: SourceConfig) -> None:
+def describe_source(store: Store, config: HubConfig, source: SourceConfig) -> None:
     """(Re)write the DCAT description of a source; its run history is kept."""
     iris = Iris(config.base_iri)
     dataset = _iri(iris.dataset(source.id))
@@ -105,9 +111,15 @@ def _contact(steward: str) -> str:
 
 
 def record_run(
-    store: OxigraphStore, config: HubConfig, report: RunReport, max_errors: int = 20
+    store: Store,
+    config: HubConfig,
+    report: RunReport,
+    max_errors: int = 20,
+    *,
+    version: str | None = None,
 ) -> None:
-    """Add one run to the metadata graph; on publish, point the dataset at it."""
+    """Write one run to the metadata graph (replacing what an earlier call wrote of it);
+    on publish, point the dataset at it. `version`: the run id of the published triples."""
     iris = Iris(config.base_iri)
     run = _iri(iris.run(report.source, report.run_id))
     dataset = _iri(iris.dataset(report.source))
@@ -134,15 +146,17 @@ def record_run(
         triples.append((run, _iri(MH + "errorMessage"), nt_literal(error)))
     if report.ok:
         triples.append((run, _iri(PROV + "generated"), _iri(iris.source_graph(report.source))))
+    if report.status == "published":
+        kept = version or report.run_id
+        triples.append((run, _iri(MH + "version"), nt_literal(kept)))
         triples.append(
-            (
-                run,
-                _iri(MH + "versionFile"),
-                nt_literal(f"versions/{report.source}/{report.run_id}.nt"),
-            )
+            (run, _iri(MH + "versionFile"), nt_literal(f"versions/{report.source}/{kept}.nt"))
         )
     body = "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
-    update = f"INSERT DATA {{ GRAPH {meta} {{ {body} }} }}"
+    update = (
+        f"DELETE WHERE {{ GRAPH {meta} {{ {run} ?p ?o }} }};\n"
+        f"INSERT DATA {{ GRAPH {meta} {{ {body} }} }}"
+    )
     if report.ok:
         stamp = _time(report.ended or report.started)
         update = (

@@ -1,15 +1,15 @@
-"""One run of one source: harvest -> map -> stage -> gates -> validate -> publish, with provenance.
+"""One run of one source: harvest -> map -> stage -> gates -> validate -> publish.
 
-The live graph of a source changes only in the publish step, after every gate
-passed; a failure anywhere before leaves it exactly as it was.
+What readers see changes only through `hub.pipeline.publish`, after every gate
+passed; a failure anywhere before leaves it exactly as it was. Every outcome is
+told to the publisher's subscribers (provenance, read model, change log).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
-import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -22,18 +22,24 @@ from harvesters import HarvestContext, get_harvester
 from hub.config import HubConfig, SourceConfig, source_options
 from hub.errors import HubError, MappingError
 from hub.iris import Iris
+from hub.layout import DataLayout
 from hub.mapping.compile import load_mapping
 from hub.mapping.runner import MappingRunner
 from hub.pipeline.construct import construct_chunks, load_construct
-from hub.pipeline.digest import GraphDigest, file_digest
+from hub.pipeline.events import Started
 from hub.pipeline.programme import known_projects
-from hub.pipeline.provenance import RunReport, describe_source, record_run
+from hub.pipeline.provenance import RunReport, describe_source, new_run_id
+from hub.pipeline.publish import Publisher, write_facts
 from hub.pipeline.snapshots import SnapshotStore
-from hub.pipeline.state import SourceState, load_state, save_state
+from hub.pipeline.state import load_state
 from hub.pipeline.stream import ChunkReader
+from hub.pipeline.versions import sort_version
 from hub.store import staging_store
+from hub.store.base import Store
 from hub.store.oxigraph import OxigraphStore
 from hub.validation import load_shapes, validate_graph
+
+__all__ = ["SourceRun", "new_run_id", "run_source"]
 
 log = logging.getLogger("hub.pipeline")
 Progress = Callable[[int], None]
@@ -51,22 +57,18 @@ def _tee(chunks: Iterable[bytes], out: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def new_run_id(now: datetime) -> str:
-    """A sortable, unique run id: UTC time plus a short random tail."""
-    return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
-
-
 class SourceRun:
     """Runs one source once; `execute()` returns the report and never raises for bad data."""
 
     def __init__(
         self,
         config: HubConfig,
-        store: OxigraphStore,
+        store: Store,
         source: SourceConfig,
         *,
         progress: Progress | None = None,
         replay: str | None = None,
+        publisher: Publisher | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -74,27 +76,29 @@ class SourceRun:
         self.iris = Iris(config.base_iri)
         self.progress = progress
         self.replay = replay  # a run id, or "latest": map a raw snapshot instead of harvesting
+        self.publisher = publisher or Publisher(config, store)
         now = datetime.now(UTC)
         self.report = RunReport(
             source=source.id, run_id=new_run_id(now), started=now, mapping_file=source.mapping
         )
         self.live = self.iris.source_graph(source.id)
-        data = config.data_path
-        self.versions = data / "versions" / source.id
-        self.version_file = self.versions / f"{self.report.run_id}.nt"
-        self.staging_dir = data / "staging" / f"{source.id}-{self.report.run_id}"
-        self.snapshots = SnapshotStore(data, source.id, config.hub.raw_keep)
-        self.state = load_state(data, source.id)
+        self.layout = layout = DataLayout(config.data_path)
+        run_id = self.report.run_id
+        self.unsorted = layout.unsorted_version(source.id, run_id)
+        self.version_file = layout.version(source.id, run_id)
+        self.snapshots = SnapshotStore(config.data_path, source.id, config.hub.raw_keep)
+        self.state = load_state(config.data_path, source.id)
         self.context = HarvestContext(previous=dict(self.state.harvest))
-        self.digest: GraphDigest | None = GraphDigest()
 
     # -- the run -----------------------------------------------------------
     def execute(self) -> RunReport:
         report = self.report
+        publisher = self.publisher
         try:
             self._check_project()
             describe_source(self.store, self.config, self.source)
-            with staging_store(self.staging_dir) as staging:
+            publisher.events.emit(Started(report))
+            with staging_store(self.layout.staging(self.source.id, report.run_id)) as staging:
                 with self._phase("harvest+map+stage"):
                     self._stage(staging)
                 if self.context.unchanged:
@@ -107,21 +111,24 @@ class SourceRun:
                 self._gate()
                 with self._phase("validate"):
                     self._validate(staging)
-            if self._same_as_published():
-                report.status = "unchanged"
-                report.message = (
-                    "the harvest gave exactly the published triples; nothing re-published"
+            with self._phase("sort"):
+                sort_version(
+                    self.unsorted, self.version_file, genid=publisher.genid(self.source.id)
                 )
-                if self.context.state:  # keep the new ETag / since for the next conditional request
-                    self.state.harvest = dict(self.context.state)
-                    save_state(self.config.data_path, self.source.id, self.state)
-                return report
+                self.unsorted.unlink(missing_ok=True)
+            write_facts(
+                self.layout.version_facts(self.source.id, report.run_id), self._version_facts()
+            )
             if self._held():
                 return report
             with self._phase("publish"):
-                self.store.publish_file(self.live, self.version_file)
-                report.status = "published"
-                self._after_publish()
+                change = publisher.prepare(self.source.id, self.version_file, report.run_id)
+                if change.counts.empty and change.from_run is not None:
+                    publisher.discard(change)
+                    self._unchanged()
+                    return report
+                report.ended = datetime.now(UTC)
+                publisher.apply(change, report)
         except HubError as exc:
             report.status = "failed"
             report.message = report.message or str(exc)
@@ -129,17 +136,44 @@ class SourceRun:
             log.exception("run of source %s failed unexpectedly", self.source.id)
             report.status = "failed"
             report.message = f"unexpected {type(exc).__name__}: {exc}"
+        except BaseException:  # Ctrl-C, SIGTERM: say so, then stop
+            report.status = "interrupted"
+            report.message = "stopped by a signal before it ended; nothing was published"
+            raise
         finally:
-            report.ended = datetime.now(UTC)
-            if report.status not in ("published", "held"):
+            report.ended = report.ended or datetime.now(UTC)
+            self.unsorted.unlink(missing_ok=True)
+            journalled = publisher.journalled(self.source.id) == report.run_id
+            if report.status not in ("published", "held") and not journalled:
+                # (a publish stopped half-way keeps its version: the next start finishes it)
                 self.version_file.unlink(missing_ok=True)
+                self.layout.version_facts(self.source.id, report.run_id).unlink(missing_ok=True)
             self.snapshots.prune()
-            try:
+            if report.status != "published":  # a publish told its subscribers already
                 with self._phase("provenance"):
-                    record_run(self.store, self.config, report)
-            except Exception:  # provenance must not hide the run's own outcome
-                log.exception("could not record run %s of %s", report.run_id, self.source.id)
+                    publisher.finished(report)
         return report
+
+    def _version_facts(self) -> dict[str, Any]:
+        records = self.report.records
+        if self.context.incremental:
+            records = max(records, self.state.records)
+        return {
+            "run_id": self.report.run_id,
+            "records": records,
+            "triples": self.report.triples,
+            "harvest": dict(self.context.state) or dict(self.state.harvest),
+        }
+
+    def _unchanged(self) -> None:
+        report = self.report
+        report.status = "unchanged"
+        report.message = "the harvest gave exactly the published triples; nothing re-published"
+        if self.context.state:  # keep the new ETag / since for the next conditional request
+            from hub.pipeline.state import save_state
+
+            self.state.harvest = dict(self.context.state)
+            save_state(self.config.data_path, self.source.id, self.state)
 
     @contextmanager
     def _phase(self, name: str) -> Iterator[None]:
@@ -160,7 +194,7 @@ class SourceRun:
     # -- staging -----------------------------------------------------------
     def _stage(self, staging: OxigraphStore) -> None:
         harvest = get_harvester(self.source.kind)
-        self.versions.mkdir(parents=True, exist_ok=True)
+        self.unsorted.parent.mkdir(parents=True, exist_ok=True)
         if getattr(harvest, "produces", "records") == "ntriples":
             self._stage_rdf(staging, harvest)
         else:
@@ -232,10 +266,10 @@ class SourceRun:
         if not tee_version:
             staging.bulk_load([io.BufferedReader(ChunkReader(chunks), 1 << 20)], graph)
             return
-        with self.version_file.open("wb") as version:
-            # The N-Triples go to the staging store and, as they pass, to the version
-            # file that publishing loads (no second serialization).
-            stream = ChunkReader(_tee(self.digest.tee(chunks), version))
+        with self.unsorted.open("wb") as version:
+            # The N-Triples go to the staging store and, as they pass, to the file that
+            # becomes the version (sorted after validation; no second serialization).
+            stream = ChunkReader(_tee(chunks, version))
             staging.bulk_load([io.BufferedReader(stream, 1 << 20)], graph)
 
     def _count_lines(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -260,7 +294,7 @@ class SourceRun:
     def _merge_previous(self, staging: OxigraphStore) -> None:
         """Incremental harvest: keep the published entities the new records did not touch."""
         previous = (
-            self.config.data_path / self.state.version_file if self.state.version_file else None
+            self.layout.version(self.source.id, self.state.run_id) if self.state.run_id else None
         )
         if previous is None or not previous.exists():
             return
@@ -270,8 +304,7 @@ class SourceRun:
             f"GRAPH <{RAW_GRAPH}/previous> {{ ?s ?p ?o }} "
             f"FILTER NOT EXISTS {{ GRAPH <{self.live}> {{ ?s ?x ?y }} }} }}"
         )
-        staging.dump_graph_to(self.live, self.version_file)
-        self.digest = None  # the merged graph is fingerprinted from the file
+        staging.dump_graph_to(self.live, self.unsorted)
         self.report.triples = staging.graph_size(self.live)
 
     # -- gates ---------------------------------------------------------------
@@ -312,16 +345,6 @@ class SourceRun:
             )
             raise HubError(self.report.message)
 
-    def _same_as_published(self) -> bool:
-        """True when the staged triples equal the published version (order aside)."""
-        if not self.state.digest:
-            return False
-        if self.digest is not None:
-            self.report_digest = self.digest.hexdigest()
-        else:
-            self.report_digest = file_digest(self.version_file)
-        return self.report_digest == self.state.digest
-
     def _held(self) -> bool:
         """Hold a full harvest far smaller than the last published one, for a steward to approve."""
         quality = self.config.quality_for(self.source)
@@ -330,10 +353,10 @@ class SourceRun:
             return False
         if self.report.records >= last * (1 - quality.max_drop):
             return False
-        held = self.versions / "held"
-        held.mkdir(parents=True, exist_ok=True)
-        self.version_file.replace(held / self.version_file.name)
-        save_held(held / f"{self.report.run_id}.json", self.report, self.context)
+        layout, source_id, run_id = self.layout, self.source.id, self.report.run_id
+        layout.held(source_id).mkdir(parents=True, exist_ok=True)
+        layout.version_facts(source_id, run_id).replace(layout.held_facts(source_id, run_id))
+        self.version_file.replace(layout.held_version(source_id, run_id))
         self.report.status = "held"
         self.report.message = (
             f"{self.report.records} records, {1 - self.report.records / last:.0%} fewer than the "
@@ -342,82 +365,14 @@ class SourceRun:
         )
         return True
 
-    def _after_publish(self) -> None:
-        save_state(
-            self.config.data_path,
-            self.source.id,
-            SourceState(
-                run_id=self.report.run_id,
-                records=self.report.records
-                if not self.context.incremental
-                else max(self.report.records, self.state.records),
-                triples=self.report.triples,
-                version_file=str(self.version_file.relative_to(self.config.data_path)),
-                digest=getattr(self, "report_digest", "")
-                or (self.digest.hexdigest() if self.digest else file_digest(self.version_file)),
-                harvest=dict(self.context.state) or dict(self.state.harvest),
-            ),
-        )
-        prune_versions(self.versions, self.config.hub.keep_versions)
-        shutil.rmtree(self.versions / "held", ignore_errors=True)
-        refresh_read_model(self.config, self.source.id, self.version_file, self.report)
-
-
-def refresh_read_model(config: HubConfig, source_id: str, version: Path, report: RunReport) -> None:
-    """Rebuild the API's read model of a just-published source (derived data: a failure is
-    logged and reported, and `hub serve` rebuilds it at start-up)."""
-    from hub.readmodel import rebuild_source
-
-    try:
-        with_phase = time.perf_counter()
-        rebuild_source(
-            config,
-            source_id,
-            version,
-            published=report.ended or datetime.now(UTC),
-            run_id=report.run_id,
-        )
-        report.phases["read model"] = time.perf_counter() - with_phase
-    except Exception as exc:  # the published graph is fine; only the API's index is stale
-        log.exception("read model of %s not rebuilt", source_id)
-        report.warnings.append(
-            f"the API's read model was not rebuilt ({exc}); it is rebuilt at start-up"
-        )
-
 
 def _sha256(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def save_held(path: Path, report: RunReport, context: HarvestContext) -> None:
-    """What `hub approve` needs to publish a held run later."""
-    import json
-
-    path.write_text(
-        json.dumps(
-            {
-                "run_id": report.run_id,
-                "records": report.records,
-                "triples": report.triples,
-                "harvest": context.state,
-            }
-        ),
-        encoding="utf-8",
-    )
-
-
-def prune_versions(folder: Path, keep: int) -> None:
-    """Keep the newest `keep` version files of a source (for rollback)."""
-    files = sorted(folder.glob("*.nt"))
-    for old in files[: max(0, len(files) - keep)]:
-        old.unlink(missing_ok=True)
 
 
 def run_source(
     config: HubConfig,
-    store: OxigraphStore,
+    store: Store,
     source_id: str,
     *,
     progress: Progress | None = None,

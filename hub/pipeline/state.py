@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.layout import DataLayout
+
 
 @dataclass
 class SourceState:
@@ -16,12 +18,11 @@ class SourceState:
     records: int = 0
     triples: int = 0
     version_file: str = ""
-    digest: str = ""
     harvest: dict[str, Any] = field(default_factory=dict)
 
 
 def state_path(data_dir: Path, source_id: str) -> Path:
-    return data_dir / "state" / f"{source_id}.json"
+    return DataLayout(data_dir).state(source_id)
 
 
 def load_state(data_dir: Path, source_id: str) -> SourceState:

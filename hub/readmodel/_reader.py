@@ -87,6 +87,11 @@ class Snapshot:
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
+    def served_versions(self, sources: list[str] | None = None) -> str:
+        """`source=run,…`: which published version of each source this snapshot serves."""
+        chosen = sorted(self.sources) if sources is None else sorted(set(sources))
+        return ",".join(f"{s}={self.sources[s].run_id}" for s in chosen if s in self.sources)
+
     def allowed_sources(self, flt: EntityFilter) -> list[str]:
         """The sources a filter's `sources` and `projects` leave."""
         chosen = [

@@ -11,17 +11,20 @@ Backends (`[store] backend`):
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from hub.config import HubConfig
 from hub.errors import StoreError
+from hub.store.base import Capabilities, Store
 from hub.store.http import GraphResult, HttpStore
 from hub.store.oxigraph import OxigraphStore, sparql_iri
 from hub.store.server import OxigraphServer, running_server
 
 __all__ = [
+    "Capabilities",
     "GraphResult",
     "HttpStore",
     "OxigraphStore",
@@ -32,25 +35,21 @@ __all__ = [
     "staging_store",
 ]
 
-Store = OxigraphStore | HttpStore
-
 
 def open_store(path: str | Path, *, read_only: bool = False) -> OxigraphStore:
     """Open the embedded on-disk store at `path` in this process (created if missing)."""
     return OxigraphStore(Path(path), read_only=read_only)
 
 
-def _http_to(
-    url: str, config: HubConfig, journal: Path, server: OxigraphServer | None = None
-) -> HttpStore:
+def _http_to(url: str, config: HubConfig, server: OxigraphServer | None = None) -> HttpStore:
     return HttpStore(
         f"{url}/query",
         f"{url}/update",
         f"{url}/store",
-        journal=journal,
         timeout_s=config.store.timeout_s,
         max_result_bytes=config.store.max_result_bytes,
         oxigraph=True,
+        max_update_bytes=config.store.max_update_bytes,
         on_close=server.stop if server else None,
         on_overrun=server.restart if server else None,
     )
@@ -59,20 +58,25 @@ def _http_to(
 def connect_store(config: HubConfig, *, write: bool = True, owner: str = "hub") -> Store:
     """The store the config names; `write=False` for commands that only read."""
     location = config.store_path
-    journal = location.with_name(location.name + ".publishing.json")
     backend = config.store.backend
     if backend == "embedded":
-        return OxigraphStore(location, read_only=not write)
+        store = OxigraphStore(location, read_only=not write)
+        if config.store.max_update_bytes:
+            store.capabilities = replace(
+                store.capabilities, max_update_bytes=config.store.max_update_bytes
+            )
+        return store
     if backend == "sparql":
         settings = config.store
         return HttpStore(
             settings.query_url or "",
             settings.update_url or "",
             settings.graph_store_url or "",
-            journal=config.data_path / "store.publishing.json",
             timeout_s=settings.timeout_s,
             max_result_bytes=settings.max_result_bytes,
             oxigraph=settings.oxigraph_extensions,
+            atomic_updates=settings.atomic_updates,
+            max_update_bytes=settings.max_update_bytes,
         )
     running = running_server(location)
     if running is not None:
@@ -82,11 +86,11 @@ def connect_store(config: HubConfig, *, write: bool = True, owner: str = "hub") 
                 "harvests run inside it on their schedule. Stop it to run this command, or use "
                 "the running hub's admin API (POST /api/admin/harvest/<source>)"
             )
-        return _http_to(running["url"], config, journal)
+        return _http_to(running["url"], config)
     if not write and not location.exists():
         raise StoreError(f"no store at {location}; run `hub harvest` (or `hub demo`) first")
     server = OxigraphServer(location, timeout_s=config.store.timeout_s, owner=owner)
-    return _http_to(server.url, config, journal, server)
+    return _http_to(server.url, config, server)
 
 
 @contextmanager
@@ -100,4 +104,3 @@ def staging_store(folder: Path) -> Iterator[OxigraphStore]:
     finally:
         store.close()
         shutil.rmtree(folder, ignore_errors=True)
-        store.journal.unlink(missing_ok=True)

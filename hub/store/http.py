@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import requests
 
 from hub.errors import QueryError, QueryTimeoutError, ResultTooLargeError, StoreError
-from hub.store.oxigraph import Term, sparql_iri
-from hub.store.publishing import GraphPublisher
+from hub.store.base import Capabilities, MiB, Term
+from hub.store.oxigraph import sparql_iri
 from hub.store.rwlock import ReadWriteLock
 
 CANCELLED = b"The SPARQL operation has been cancelled"
@@ -28,6 +30,11 @@ CANCELLED = b"The SPARQL operation has been cancelled"
 GRACE_S = 5.0
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
+# Writes wait for the server as long as it works: a client that stops waiting does not
+# stop the server's write, and would then report a failure for a write that happened.
+# Only connecting has a time limit; a dead server resets the connection.
+WRITE_TIMEOUT = (10, None)
+OXIGRAPH_MAX_UPDATE = 128 * MiB - MiB  # `oxigraph serve` refuses bodies over 128 MiB
 
 
 class GraphResult:
@@ -45,8 +52,8 @@ class GraphResult:
         return ox.serialize(self.triples, output, format)
 
 
-class HttpStore(GraphPublisher):
-    """A SPARQL 1.1 server as the hub's store; the same operations as OxigraphStore."""
+class HttpStore:
+    """A SPARQL 1.1 server as the hub's store (a `Store`)."""
 
     def __init__(
         self,
@@ -54,28 +61,33 @@ class HttpStore(GraphPublisher):
         update_url: str,
         graph_store_url: str,
         *,
-        journal: Path,
         timeout_s: float = 30.0,
         max_result_bytes: int = 256 * 1024 * 1024,
         oxigraph: bool = False,
+        atomic_updates: bool = True,
+        max_update_bytes: int | None = None,
         on_close: Any = None,
         on_overrun: Any = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url
         self.graph_store_url = graph_store_url
-        self.journal = journal
         self.timeout_s = timeout_s
         self.max_result_bytes = max_result_bytes
         self.oxigraph = oxigraph  # Oxigraph's extensions: union-default-graph, no_transaction
         self.read_only = False
-        self.path = Path(query_url)
+        where = urlsplit(query_url)
+        self.capabilities = Capabilities(
+            atomic_updates=atomic_updates,
+            max_update_bytes=max_update_bytes or (OXIGRAPH_MAX_UPDATE if oxigraph else 64 * MiB),
+            query_time_limit=True,
+            describe=f"{where.scheme}://{where.hostname}:{where.port or ''}{where.path}",
+        )
         self._on_close = on_close
         self._on_overrun = on_overrun  # called when the server ignored its own time limit
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._publishing = ReadWriteLock()
-        self._recover()
 
     # -- HTTP --------------------------------------------------------------
     @property
@@ -87,7 +99,7 @@ class HttpStore(GraphPublisher):
 
     def _post(self, url: str, **kwargs: Any) -> requests.Response:
         try:
-            return self._http.post(url, timeout=(5, self.timeout_s + 30), **kwargs)
+            return self._http.post(url, timeout=WRITE_TIMEOUT, **kwargs)
         except requests.RequestException as exc:
             raise StoreError(f"the SPARQL server at {url} cannot be reached: {exc}") from None
 
@@ -137,9 +149,8 @@ class HttpStore(GraphPublisher):
             # Some query shapes are not cancelled by Oxigraph's --timeout-s: stop them the
             # hard way (the owner restarts its child server), so they cannot pile up.
             if self._on_overrun is not None:
-                with self._write_lock:
+                with self._write_lock:  # never while a write is under way
                     self._on_overrun()
-                    self._recover()
             raise QueryTimeoutError(self._timeout_message()) from None
         except requests.RequestException as exc:
             raise StoreError(
@@ -224,7 +235,7 @@ class HttpStore(GraphPublisher):
                 params=params,
                 data=body,
                 headers={"Content-Type": media},
-                timeout=(60, 3600),
+                timeout=WRITE_TIMEOUT,
             )
         except requests.RequestException as exc:
             raise StoreError(
@@ -262,15 +273,45 @@ class HttpStore(GraphPublisher):
             fmt = ox.RdfFormat.N_TRIPLES
         self._graph_store("PUT", graph, data, fmt.media_type, bulk=False)
 
-    def publish_file(self, graph: str, ntriples: Path) -> None:
-        """Replace `graph` with the file's triples; a server restart waits for it to finish."""
-        with self._write_lock:
-            super().publish_file(graph, ntriples)
-
-    def _replace_from_file(self, graph: str, ntriples: Path) -> None:
-        self.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")
-        with ntriples.open("rb") as body:
+    def add_file(self, graph: str, ntriples: Path) -> None:
+        """Add an N-Triples file to `graph` (Graph Store POST; Oxigraph: no transaction)."""
+        with self._write_lock, ntriples.open("rb") as body:
             self._graph_store("POST", graph, body, NTRIPLES, bulk=True)
+
+    def dump_graph_to(self, graph: str, path: Path) -> None:
+        """Write a graph of any size as N-Triples to a file (Graph Store GET, streamed)."""
+        try:
+            with self._http.get(
+                self.graph_store_url,
+                params={"graph": graph},
+                headers={"Accept": NTRIPLES},
+                timeout=WRITE_TIMEOUT,
+                stream=True,
+            ) as response:
+                if response.status_code == 404:
+                    path.write_bytes(b"")
+                    return
+                if response.status_code >= 400:
+                    raise StoreError(
+                        f"the SPARQL server refused to send graph {graph}: HTTP "
+                        f"{response.status_code} {response.text.strip()[:300]}"
+                    )
+                with path.open("wb") as out:
+                    for chunk in response.iter_content(1 << 20):
+                        out.write(chunk)
+        except requests.RequestException as exc:
+            raise StoreError(
+                f"the SPARQL server at {self.graph_store_url} cannot be reached: {exc}"
+            ) from None
+
+    @contextmanager
+    def _publishing_block(self) -> Iterator[None]:
+        with self._write_lock, self._publishing.writing():
+            yield
+
+    def publishing(self) -> AbstractContextManager[None]:
+        """No query starts (and the child server is not restarted) until the block ends."""
+        return self._publishing_block()
 
     def drop_graph(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH {sparql_iri(graph)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import os
 import shutil
 import signal
@@ -23,7 +24,23 @@ import requests
 
 from hub.errors import StoreError
 
-READY_TIMEOUT_S = 30.0
+log = logging.getLogger("hub.store")
+# Opening a big store replays its write-ahead log (51 s for a 770 MB WAL was seen), so the
+# wait follows the child: it goes on while the child works (CPU or disk) and gives up only
+# when the child made no progress at all for HANG_S seconds, or died.
+HANG_S = 120.0
+PROGRESS_EVERY_S = 5.0
+
+
+def _activity(pid: int) -> tuple[int, ...] | None:
+    """CPU ticks and bytes read/written so far by a process (Linux), or None if unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime + stime
+        io = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+        return ticks, int(io.get("rchar", 0)), int(io.get("wchar", 0))
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def oxigraph_binary() -> str:
@@ -128,8 +145,22 @@ class OxigraphServer:
         self._start()
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
+        started = last_progress = last_log = time.monotonic()
+        seen = _activity(self.process.pid)
+        while True:
+            now = time.monotonic()
+            activity = _activity(self.process.pid)
+            if activity is None or activity != seen:
+                seen, last_progress = activity, now
+            if now - last_progress > HANG_S:
+                break
+            if now - last_log >= PROGRESS_EVERY_S:
+                last_log = now
+                log.info(
+                    "store: still opening %s (%.0f s; replaying its write-ahead log)",
+                    self.location,
+                    now - started,
+                )
             if self.process.poll() is not None:
                 tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
                 hint = ""
@@ -140,12 +171,15 @@ class OxigraphServer:
                 )
             try:
                 requests.get(self.url + "/", timeout=1)
+                if now - started > PROGRESS_EVERY_S:
+                    log.info("store: %s open after %.0f s", self.location, now - started)
                 return
             except requests.RequestException:
                 time.sleep(0.05)
         self.stop()
         raise StoreError(
-            f"the store server for {self.location} did not start within {READY_TIMEOUT_S:g} s"
+            f"the store server for {self.location} made no progress for {HANG_S:g} s while "
+            f"opening (no CPU time, no disk reads or writes); see {self.log}"
         )
 
     def stop(self) -> None:

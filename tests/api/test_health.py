@@ -25,7 +25,7 @@ def test_health_ok(client: TestClient, store: OxigraphStore) -> None:
     assert res.status_code == 200
     assert res.json() == {
         "status": "ok",
-        "store": {"path": str(store.path), "graphs": 2},
+        "store": {"path": store.capabilities.describe, "graphs": 2},
         "scheduler": "off",
     }
 

@@ -16,7 +16,9 @@ from fastapi.responses import Response
 READ_MODEL_MAX_AGE = 60
 """Seconds a client may reuse a read-model answer without asking (then it revalidates)."""
 
-EXPOSED = "ETag, Link, X-Total-Count, Content-Language"
+VERSIONS_HEADER = "X-Hub-Versions"
+"""`source=run,…`: the published version of each source an answer was read from."""
+EXPOSED = f"ETag, Link, X-Total-Count, Content-Language, {VERSIONS_HEADER}"
 VARY = "Accept, Accept-Language"
 
 

@@ -9,7 +9,14 @@ from fastapi.responses import Response
 
 from hub.api.errors import ApiError
 from hub.api.v1 import common as doc
-from hub.api.v1.caching import READ_MODEL_MAX_AGE, matches, not_modified, request_etag, send
+from hub.api.v1.caching import (
+    READ_MODEL_MAX_AGE,
+    VERSIONS_HEADER,
+    matches,
+    not_modified,
+    request_etag,
+    send,
+)
 from hub.api.v1.cursor import decode_cursor, encode_cursor
 from hub.api.v1.deps import ConfigDep, ReadModelDep, blocking, snapshot, vocabulary
 from hub.api.v1.formats import (
@@ -178,6 +185,7 @@ def _list_entities(
             flt, spec, per_page, offset=0 if after else (number - 1) * per_page, after=after
         )
         presenter = Presenter(language, chosen, snap.sources, Iris(config.base_iri))
+        versions = snap.served_versions(snap.allowed_sources(flt))
     next_cursor = encode_cursor(flt, spec, result.after) if result.after else None
     links = _links(request, cursor_text, number, per_page, result.total, next_cursor)
     listing = {
@@ -190,7 +198,11 @@ def _list_entities(
         "links": links,
     }
     body = _body(fmt, listing, result.rows, presenter, chosen)
-    headers = {"X-Total-Count": str(result.total), "Content-Language": language}
+    headers = {
+        "X-Total-Count": str(result.total),
+        "Content-Language": language,
+        VERSIONS_HEADER: versions,
+    }
     link_items = [(rel, url) for rel, url in links.items() if rel != "self"]
     return send(request, body, fmt.media_type, etag=etag, headers=headers, links=link_items)
 

@@ -6,7 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hub.api.v1 import common as doc
-from hub.api.v1.caching import READ_MODEL_MAX_AGE, matches, not_modified, request_etag, send
+from hub.api.v1.caching import (
+    READ_MODEL_MAX_AGE,
+    VERSIONS_HEADER,
+    matches,
+    not_modified,
+    request_etag,
+    send,
+)
 from hub.api.v1.deps import ConfigDep, ReadModelDep, blocking, snapshot, vocabulary
 from hub.api.v1.formats import dump_json
 from hub.api.v1.models import Stats
@@ -59,6 +66,7 @@ def _stats(
         counts = snap.facets(flt)
         labels = {facet: snap.programme(kind) for facet, kind in LABEL_KINDS.items()}
         class_labels = snap.programme("class")
+        versions = snap.served_versions(snap.allowed_sources(flt))
     by = {}
     for facet in FACETS:
         rows = []
@@ -80,5 +88,5 @@ def _stats(
         dump_json(body),
         "application/json",
         etag=etag,
-        headers={"Content-Language": language},
+        headers={"Content-Language": language, VERSIONS_HEADER: versions},
     )

@@ -1,0 +1,87 @@
+"""The built-in subscribers of publishing: provenance, the read model, the change log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hub.config import HubConfig
+from hub.layout import DataLayout
+from hub.pipeline.events import Event, Published, Subscriber
+from hub.pipeline.provenance import record_run
+from hub.readmodel import rebuild_source
+from hub.store.base import Store
+
+log = logging.getLogger("hub.pipeline")
+
+
+def provenance(config: HubConfig, store: Store) -> Subscriber:
+    """Every run, whatever its outcome, in the metadata graph (PROV-O)."""
+
+    def record_provenance(event: Event) -> None:
+        version = event.version.stem if isinstance(event, Published) else None
+        record_run(store, config, event.report, version=version)
+
+    return record_provenance
+
+
+def read_model(config: HubConfig) -> Subscriber:
+    """The REST API's read model follows each published version of a source."""
+
+    def rebuild_read_model(event: Event) -> None:
+        if not isinstance(event, Published):
+            return
+        report = event.report
+        started = time.perf_counter()
+        rebuild_source(
+            config,
+            report.source,
+            event.version,
+            published=report.ended or datetime.now(UTC),
+            run_id=event.version.stem,
+        )
+        report.phases["read model"] = time.perf_counter() - started
+
+    return rebuild_read_model
+
+
+def _subjects(path: Path | None) -> set[bytes]:
+    if path is None or not path.exists():
+        return set()
+    with path.open("rb") as lines:
+        return {line.split(b" ", 1)[0] for line in lines if line.strip()}
+
+
+def change_log(config: HubConfig) -> Subscriber:
+    """One JSON line per publish in `<data>/changes/<source>.jsonl` (what changed, by whom)."""
+    layout = DataLayout(config.data_path)
+
+    def append_change(event: Event) -> None:
+        if not isinstance(event, Published):
+            return
+        report = event.report
+        path = layout.changes(report.source)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = {
+            "source": report.source,
+            "run": report.run_id,
+            "version": event.version.stem,
+            "previous": event.previous_run,
+            "reason": event.reason,
+            "published": (report.ended or datetime.now(UTC)).isoformat(),
+            "triples_removed": event.changes.removed,
+            "triples_added": event.changes.added,
+            "subjects_touched": len(_subjects(event.removed) | _subjects(event.added)),
+        }
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+
+    return append_change
+
+
+def default_subscribers(config: HubConfig, store: Store) -> list[Subscriber]:
+    """Provenance first (the run's record), then the read model, then the change log."""
+    return [provenance(config, store), read_model(config), change_log(config)]

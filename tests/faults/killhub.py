@@ -1,0 +1,234 @@
+"""Kill `hub harvest` at random moments and check the hub recovers alone (test and bench share it).
+
+A temp hub with one CSV source of N rows; each round rewrites the CSV (a new tag in
+every name, or a few rows changed), starts `hub harvest` in its own process group,
+SIGKILLs it (the whole group, or only the store's child server) at a random moment,
+then runs `hub sources`, which must answer with no hand repair. The store must then
+hold exactly one whole version — the one its marker names, every name carrying the
+tag of the old or of the new CSV — and the read model must serve that same version.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+BASE = "https://hub.example.org/"
+GRAPH = BASE + "graph/big"
+MARKER = "https://w3id.org/marittimo-hub/ns#publishedRun"
+NAME = "https://schema.org/name"
+
+MAPPING = """\
+mappings:
+  place:
+    s: id:$(id)
+    po:
+      - [a, schema:Place]
+      - [schema:name, $(name), it~lang]
+"""
+
+SHAPES = """\
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix schema: <https://schema.org/> .
+<urn:test:PlaceShape> a sh:NodeShape ; sh:targetClass schema:Place ;
+  sh:property [ sh:path schema:name ; sh:minCount 1 ] .
+"""
+
+CONFIG = """\
+[hub]
+store = "store"
+data_dir = "var"
+shapes = "shapes.ttl"
+
+[store]
+backend = "{backend}"
+{store_extra}
+
+[quality]
+max_drop = 0.9
+
+[sources.big]
+project = "itinera"
+kind = "files"
+title = "A big CSV source (synthetic)"
+mapping = "big.yml"
+licence = "https://creativecommons.org/licenses/by/4.0/"
+steward = "mailto:steward@example.org"
+key = "id"
+[sources.big.options]
+path = "big.csv"
+"""
+
+
+@dataclass
+class Round:
+    """One kill: what was killed when, and what the hub showed after."""
+
+    number: int
+    target: str
+    after_s: float
+    harvest_exit: int | None
+    sources_exit: int
+    tag: str | None
+    marker: str | None
+    outcome: str = ""
+
+
+@dataclass
+class KillHub:
+    """A temp hub with one big CSV source, driven through the real `hub` command."""
+
+    root: Path
+    rows: int
+    backend: str = "server"
+    store_extra: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "big.yml").write_text(MAPPING, encoding="utf-8")
+        (self.root / "shapes.ttl").write_text(SHAPES, encoding="utf-8")
+        (self.root / "hub.toml").write_text(
+            textwrap.dedent(CONFIG).format(backend=self.backend, store_extra=self.store_extra),
+            encoding="utf-8",
+        )
+        self.csv = self.root / "big.csv"
+
+    # -- driving the hub -----------------------------------------------------
+    def write_csv(self, tag: str, changed: float = 1.0) -> None:
+        """Rows with the tag in their names (a fraction `changed` of them; the rest keep 'base')."""
+        cut = int(self.rows * changed)
+        with self.csv.open("w", encoding="utf-8", newline="") as fh:
+            out = csv.writer(fh, lineterminator="\n")
+            out.writerow(["id", "name"])
+            for i in range(self.rows):
+                out.writerow([f"r{i}", f"Luogo {i} [{tag if i < cut else 'base'}]"])
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "hub.cli", "--config", str(self.root / "hub.toml"), *args]
+
+    def run(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.command(*args),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **self.env},
+        )
+
+    def start_harvest(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            self.command("harvest", "big"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **self.env},
+        )
+
+    def store_child(self) -> int | None:
+        record = self.root / "store.server.json"
+        try:
+            return int(json.loads(record.read_text(encoding="utf-8"))["pid"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    # -- what the hub shows --------------------------------------------------
+    def published(self) -> tuple[str | None, set[str], set[str]]:
+        """(marker, tags in the names, triples) of the store, opened read-only after the hub stopped."""
+        store = ox.Store.read_only(str(self.root / "store"))
+        marker = [
+            q.object.value
+            for q in store.quads_for_pattern(ox.NamedNode(GRAPH), ox.NamedNode(MARKER), None)
+        ]
+        triples = set()
+        tags = set()
+        for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH)):
+            triples.add(str(ox.Triple(quad.subject, quad.predicate, quad.object)))
+            if quad.predicate.value == NAME:
+                tags.add(quad.object.value.rsplit("[", 1)[-1].rstrip("]"))
+        del store
+        return (marker[0] if len(marker) == 1 else None), tags - {"base"}, triples
+
+    def version_triples(self, run_id: str) -> set[str]:
+        store = ox.Store()
+        path = self.root / "var" / "versions" / "big" / f"{run_id}.nt"
+        store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+        return {str(ox.Triple(q.subject, q.predicate, q.object)) for q in store}
+
+    def read_model_run(self) -> str | None:
+        import sqlite3
+
+        path = self.root / "var" / "readmodel.sqlite"
+        if not path.exists():
+            return None
+        with sqlite3.connect(path) as conn:
+            row = conn.execute("SELECT run_id FROM sources WHERE source = 'big'").fetchone()
+        return row[0] if row else None
+
+    # -- one round -------------------------------------------------------------
+    def kill_round(
+        self, number: int, rng: random.Random, longest_s: float, old_tag: str, new_tag: str
+    ) -> Round:
+        """Harvest towards `new_tag`, kill at a random moment, recover, check. Raises on a fault."""
+        changed = rng.choice([1.0, 0.02])
+        self.write_csv(new_tag, changed)
+        target = rng.choice(["group", "group", "group", "store"])
+        after = rng.uniform(0.3, longest_s * 1.1)
+        process = self.start_harvest()
+        deadline = time.monotonic() + after
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        if process.poll() is None:
+            if target == "store" and (child := self.store_child()):
+                os.kill(child, signal.SIGKILL)
+                try:
+                    process.wait(timeout=600)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+            else:
+                target = "group"
+                os.killpg(process.pid, signal.SIGKILL)
+        else:
+            target = "none (the harvest ended first)"
+        process.wait()
+        # Children of a killed group die with it; wait until the store's lock is free.
+        time.sleep(0.2)
+        sources = self.run("sources")
+        result = Round(number, target, after, process.returncode, sources.returncode, None, None)
+        if sources.returncode != 0:
+            raise AssertionError(
+                f"round {number}: `hub sources` exited {sources.returncode} after killing "
+                f"{target} at {after:.1f}s:\n{sources.stdout}\n{sources.stderr}"
+            )
+        marker, tags, triples = self.published()
+        result.marker = marker
+        if marker is None:
+            raise AssertionError(f"round {number}: no (or several) published-run markers")
+        if triples != self.version_triples(marker):
+            raise AssertionError(
+                f"round {number}: the graph is not exactly version {marker} "
+                f"(killed {target} at {after:.1f}s)"
+            )
+        if len(tags) != 1 or not tags <= {old_tag, new_tag}:
+            raise AssertionError(
+                f"round {number}: names carry tags {sorted(tags)}, not just {old_tag} or {new_tag}"
+            )
+        result.tag = next(iter(tags))
+        model = self.read_model_run()
+        if model != marker:
+            raise AssertionError(
+                f"round {number}: the read model serves version {model}, the store {marker}"
+            )
+        result.outcome = "new" if result.tag == new_tag else "old"
+        return result
