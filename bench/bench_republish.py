@@ -77,7 +77,11 @@ class Reader(threading.Thread):
         super().__init__(daemon=True)
         self.store, self.entities = store, entities
         self.query = (
-            "SELECT ?tag (COUNT(*) AS ?n) WHERE { GRAPH <" + graph + "> { ?s <" + SCHEMA + "name> ?name } "
+            "SELECT ?tag (COUNT(*) AS ?n) WHERE { GRAPH <"
+            + graph
+            + "> { ?s <"
+            + SCHEMA
+            + "name> ?name } "
             'BIND(STRBEFORE(STRAFTER(?name, "["), "]") AS ?tag) } GROUP BY ?tag'
         )
         self.stop = threading.Event()
@@ -138,7 +142,10 @@ def run_size(work: Path, triples: int) -> list[dict]:
         files[name] = layout.version("big", run_id)
         sort_version(raw, files[name], genid=publisher.genid("big"))
         raw.unlink()
-    print(f"[{triples:,} triples] versions written and sorted in {time.perf_counter() - t0:.1f}s", flush=True)
+    print(
+        f"[{triples:,} triples] versions written and sorted in {time.perf_counter() - t0:.1f}s",
+        flush=True,
+    )
     graph = publisher.iris.source_graph("big")
 
     def publish(name: str) -> tuple[float, str]:
@@ -146,9 +153,14 @@ def run_size(work: Path, triples: int) -> list[dict]:
         started = time.perf_counter()
         change = publisher.prepare("big", files[name], files[name].stem)
         size = change.removed.stat().st_size + change.added.stat().st_size
-        how = "one transaction" if size + 4096 <= store.capabilities.max_update_bytes else "in steps"
+        how = (
+            "one transaction" if size + 4096 <= store.capabilities.max_update_bytes else "in steps"
+        )
         publisher.apply(change, report)
-        return time.perf_counter() - started, f"{how}: -{change.counts.removed:,} +{change.counts.added:,}"
+        return (
+            time.perf_counter() - started,
+            f"{how}: -{change.counts.removed:,} +{change.counts.added:,}",
+        )
 
     seconds, how = publish("A")
     print(f"[{triples:,} triples] first publish {seconds:.1f}s ({how})", flush=True)
@@ -176,7 +188,10 @@ def run_size(work: Path, triples: int) -> list[dict]:
                 "server_peak_mb": server_peak_mb(pid),
             }
         )
-        print(f"[{triples:,} triples] {name}: {seconds:.1f}s ({how}); partial answers {bad:.1f}s", flush=True)
+        print(
+            f"[{triples:,} triples] {name}: {seconds:.1f}s ({how}); partial answers {bad:.1f}s",
+            flush=True,
+        )
         previous = now
     exact = len(store.select(f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} LIMIT 1"))
     store.close()
@@ -187,7 +202,9 @@ def run_size(work: Path, triples: int) -> list[dict]:
 
 def report(results: list[dict]) -> None:
     print()
-    print("| triples | re-publish | seconds | reader saw no/partial graph (s) | longest reader wait (s) | answers | peak MB process | peak MB store server |")
+    print(
+        "| triples | re-publish | seconds | reader saw no/partial graph (s) | longest reader wait (s) | answers | peak MB process | peak MB store server |"
+    )
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
@@ -197,7 +214,9 @@ def report(results: list[dict]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--triples", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()

@@ -2,11 +2,12 @@
 
 API (stable; other kinds build on it):
 
-    HTTP_OPTIONS                 option names this layer reads: headers, auth, rate_limit,
-                                 timeout, retries, backoff
+    HttpFields                   the declaration of this layer's options (headers, auth,
+                                 rate_limit, timeout, retries, backoff); a kind's own
+                                 declaration inherits it. HTTP_OPTIONS: their names
     parse_http_options(source_id, options) -> HttpOptions
-                                 checks those options (HarvestError naming the option);
-                                 ignores every other key, so a kind checks its own names
+                                 the HTTP options of a kind's declared (checked) options,
+                                 or of a table holding only HTTP options
     HttpClient(source_id, http_options, context=None)
                                  one per source run; a context manager (closes the session).
                                  Reads auth secrets from os.environ when created.
@@ -61,26 +62,42 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import requests
+from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
 from harvesters._common import mask_url, scrub
+from harvesters._options import (
+    AcceptsSecret,
+    Allowed,
+    KindOptions,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    Seconds,
+    Text,
+    declared,
+)
 from harvesters.context import HarvestContext
 from hub.errors import HarvestError
 
-__all__ = ["HTTP_OPTIONS", "RETRY_AFTER_CAP", "HttpClient", "HttpOptions", "parse_http_options"]
+__all__ = [
+    "HTTP_OPTIONS",
+    "RETRY_AFTER_CAP",
+    "AuthOption",
+    "Headers",
+    "HttpClient",
+    "HttpFields",
+    "HttpOptions",
+    "auth_of",
+    "parse_http_options",
+]
 
-HTTP_OPTIONS = ("headers", "auth", "rate_limit", "timeout", "retries", "backoff")
 RETRY_AFTER_CAP = 60.0
 """The longest wait (seconds) a server's Retry-After may impose before a retry."""
 USER_AGENT = "MarittimoHub-harvester/1"
-_AUTH_TYPES = ("bearer", "api_key", "basic")
-_AUTH_KEYS = {
-    "bearer": {"type", "token_env"},
-    "api_key": {"type", "key_env", "header", "param"},
-    "basic": {"type", "username", "username_env", "password_env"},
-}
+_SECRET_HEADERS = ("authorization", "cookie")
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _TRANSIENT = (
     requests.ConnectionError,
@@ -88,6 +105,104 @@ _TRANSIENT = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+_ENV = "the NAME of the environment variable that holds the secret"
+
+
+# --- the declaration of the options -------------------------------------------------------
+
+
+class BearerAuth(KindOptions):
+    """`{ type = "bearer", token_env = "NAME" }`: Authorization: Bearer <token>."""
+
+    type: Literal["bearer"]
+    token_env: Text = Field(description=f'{_ENV}, e.g. token_env = "VIVIMED_TOKEN"')
+
+
+class ApiKeyAuth(KindOptions):
+    """`{ type = "api_key", key_env = "NAME", header = "X-API-Key" }` (or `param = "..."`)."""
+
+    type: Literal["api_key"]
+    key_env: Text = Field(description=f'{_ENV}, e.g. key_env = "PORTAL_KEY"')
+    header: Text | None = Field(None, description="the header that carries the key")
+    param: Text | None = Field(None, description="the query parameter that carries the key")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> ApiKeyAuth:
+        if (self.header is None) == (self.param is None):
+            raise ValueError(
+                'needs exactly one of header = "X-API-Key" (send the key in a header) '
+                'or param = "api_key" (in the query string)'
+            )
+        return self
+
+
+class BasicAuth(KindOptions):
+    """`{ type = "basic", username = "hub" | username_env = "NAME", password_env = "NAME" }`."""
+
+    type: Literal["basic"]
+    username: Text | None = None
+    username_env: Text | None = Field(None, description="the variable holding the user name")
+    password_env: Text = Field(description=f'{_ENV}, e.g. password_env = "PORTAL_PASSWORD"')
+
+    @model_validator(mode="after")
+    def _one_user(self) -> BasicAuth:
+        if (self.username is None) == (self.username_env is None):
+            raise ValueError(
+                "needs exactly one of username (the user name) or username_env "
+                "(the environment variable holding it)"
+            )
+        return self
+
+
+def _auth_type(value: Any) -> Any:
+    return value.get("type") if isinstance(value, Mapping) else getattr(value, "type", None)
+
+
+AuthOption = Annotated[
+    Annotated[BearerAuth, Tag("bearer")]
+    | Annotated[ApiKeyAuth, Tag("api_key")]
+    | Annotated[BasicAuth, Tag("basic")],
+    Discriminator(_auth_type),
+    Allowed(
+        'a table with type = "bearer", "api_key" or "basic", e.g. '
+        '{ type = "bearer", token_env = "VIVIMED_TOKEN" } (secrets are given as the NAME '
+        "of an environment variable)"
+    ),
+]
+
+
+def _no_secret_headers(headers: dict[str, Any]) -> dict[str, Any]:
+    for name in headers:
+        if name.lower() in _SECRET_HEADERS:
+            raise ValueError(
+                f"must not set {name}: that would write a secret into the config file; "
+                "use options.auth, which reads it from an environment variable"
+            )
+    return headers
+
+
+Headers = Annotated[
+    dict[str, Annotated[str, AcceptsSecret, Allowed("a string")]],
+    AfterValidator(_no_secret_headers),
+    Allowed('a table of strings, e.g. { Accept = "application/json" }'),
+]
+
+
+class HttpFields(KindOptions):
+    """The options of the HTTP layer, shared by the kinds that download (`files`, `rest`...)."""
+
+    headers: Headers = Field(default_factory=dict)
+    auth: AuthOption | None = None
+    rate_limit: PositiveFloat | None = Field(None, description="requests per second")
+    timeout: Seconds = 30.0
+    retries: NonNegativeInt = Field(3, description="retries after the first attempt")
+    backoff: NonNegativeFloat = Field(0.5, description="seconds before the first retry")
+
+
+HTTP_OPTIONS = tuple(HttpFields.model_fields)
+
+
+# --- the checked options, as the client uses them -----------------------------------------
 
 
 @dataclass(frozen=True)
@@ -114,118 +229,33 @@ class HttpOptions:
     auth: Auth | None = None
 
 
-def _number(
-    source_id: str, options: Mapping[str, Any], name: str, default: Any, *, allow_zero: bool
-) -> Any:
-    value = options.get(name, default)
-    if value is None:
-        return None
-    integer = name == "retries"
-    allowed = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, allowed) or value < 0:
-        bad = True
-    else:
-        bad = value == 0 and not allow_zero
-    if bad:
-        what = {
-            "retries": "a whole number >= 0 (retries after the first attempt)",
-            "rate_limit": "a positive number of requests per second",
-            "timeout": "a positive number of seconds",
-            "backoff": "a number of seconds >= 0 (the wait before the first retry)",
-        }[name]
-        raise HarvestError(source_id, f"options.{name} must be {what}, not {value!r}")
-    return value
+def auth_of(auth: BearerAuth | ApiKeyAuth | BasicAuth | None) -> Auth | None:
+    """The declared `auth` option as the client uses it."""
+    if isinstance(auth, BearerAuth):
+        return Auth("bearer", auth.token_env)
+    if isinstance(auth, ApiKeyAuth):
+        return Auth("api_key", auth.key_env, header=auth.header, param=auth.param)
+    if isinstance(auth, BasicAuth):
+        return Auth(
+            "basic", auth.password_env, username=auth.username, username_env=auth.username_env
+        )
+    return None
 
 
-def _env_name(source_id: str, auth: Mapping[str, Any], key: str) -> str:
-    name = auth.get(key)
-    if not isinstance(name, str) or not name.strip():
-        raise HarvestError(
-            source_id,
-            f"options.auth.{key} must name the environment variable that holds the secret "
-            f'(e.g. {key} = "VIVIMED_TOKEN"), not {name!r}',
-        )
-    return name
-
-
-def _parse_auth(source_id: str, auth: Any) -> Auth | None:
-    if auth is None:
-        return None
-    if not isinstance(auth, Mapping) or auth.get("type") not in _AUTH_TYPES:
-        raise HarvestError(
-            source_id,
-            "options.auth must be a table with type = "
-            f"{' | '.join(repr(t) for t in _AUTH_TYPES)}, e.g. "
-            '{ type = "bearer", token_env = "VIVIMED_TOKEN" }',
-        )
-    kind = auth["type"]
-    unknown = sorted(set(auth) - _AUTH_KEYS[kind])
-    if unknown:
-        raise HarvestError(
-            source_id,
-            f"options.auth.{unknown[0]} is not known for auth type `{kind}`; "
-            f"known: {', '.join(sorted(_AUTH_KEYS[kind]))} (secrets are given as the NAME of "
-            "an environment variable, e.g. token_env)",
-        )
-    if kind == "bearer":
-        return Auth("bearer", _env_name(source_id, auth, "token_env"))
-    if kind == "api_key":
-        header, param = auth.get("header"), auth.get("param")
-        if (header is None) == (param is None):
-            raise HarvestError(
-                source_id,
-                'options.auth (api_key) needs exactly one of header = "X-API-Key" '
-                '(send the key in a header) or param = "api_key" (in the query string)',
-            )
-        for name, value in (("header", header), ("param", param)):
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise HarvestError(
-                    source_id, f"options.auth.{name} must be a non-empty string, not {value!r}"
-                )
-        return Auth("api_key", _env_name(source_id, auth, "key_env"), header=header, param=param)
-    username, username_env = auth.get("username"), auth.get("username_env")
-    if (username is None) == (username_env is None):
-        raise HarvestError(
-            source_id,
-            "options.auth (basic) needs exactly one of username (the user name) or "
-            "username_env (the environment variable holding it)",
-        )
-    if username is not None and not isinstance(username, str):
-        raise HarvestError(source_id, f"options.auth.username must be a string, not {username!r}")
-    if username_env is not None:
-        _env_name(source_id, auth, "username_env")
-    return Auth(
-        "basic",
-        _env_name(source_id, auth, "password_env"),
-        username=username,
-        username_env=username_env,
+def parse_http_options(source_id: str, options: HttpFields | Mapping[str, Any]) -> HttpOptions:
+    """The HTTP options of a source: its declared options, or a table of HTTP options only."""
+    fields = (
+        options
+        if isinstance(options, HttpFields)
+        else declared(source_id, "http", HttpFields, options)
     )
-
-
-def parse_http_options(source_id: str, options: Mapping[str, Any]) -> HttpOptions:
-    """Check the HTTP options (HTTP_OPTIONS) of a source; other keys are left to the kind."""
-    headers = options.get("headers", {})
-    if not isinstance(headers, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise HarvestError(
-            source_id,
-            'options.headers must be a table of strings, e.g. { Accept = "application/json" }',
-        )
-    for name in headers:
-        if name.lower() in ("authorization", "cookie"):
-            raise HarvestError(
-                source_id,
-                f"options.headers.{name} would write a secret into the config file; "
-                "use options.auth, which reads it from an environment variable",
-            )
     return HttpOptions(
-        timeout=_number(source_id, options, "timeout", 30.0, allow_zero=False),
-        retries=_number(source_id, options, "retries", 3, allow_zero=True),
-        backoff=_number(source_id, options, "backoff", 0.5, allow_zero=True),
-        rate_limit=_number(source_id, options, "rate_limit", None, allow_zero=False),
-        headers=dict(headers),
-        auth=_parse_auth(source_id, options.get("auth")),
+        timeout=fields.timeout,
+        retries=fields.retries,
+        backoff=fields.backoff,
+        rate_limit=fields.rate_limit,
+        headers=dict(fields.headers),
+        auth=auth_of(fields.auth),
     )
 
 

@@ -9,20 +9,40 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from harvesters import _text, _xlsx
-from harvesters._common import string_option
+from harvesters._options import AcceptsSecret, Allowed, KindOptions, NonNegativeInt, Text
 from harvesters._wkt import GeometryError, geometry_to_wkt
 from hub.errors import HarvestError
 
 FORMATS = ("csv", "json", "geojson", "xlsx")
-READ_OPTIONS = ("encoding", "delimiter", "records", "sheet")
 _DELIMITERS = (",", ";", "\t", "|")
 _SPOOL = 16 * 1024 * 1024  # an XLSX download larger than this goes to a temporary file
+
+Delimiter = Annotated[
+    str,
+    Field(min_length=1, max_length=1),
+    AcceptsSecret,
+    Allowed("one character (e.g. ';' or '\\t')"),
+]
+Sheet = Annotated[
+    Text | NonNegativeInt, Allowed("a sheet name or a position (0 is the first sheet)")
+]
+
+
+class ReadFields(KindOptions):
+    """The reader options of the kinds that read files (`files`, `ckan`)."""
+
+    encoding: Text = "utf-8"
+    delimiter: Delimiter | None = Field(None, description="CSV; a tab for .tsv files, else ','")
+    records: Text | None = Field(None, description="JSON and GeoJSON: the path of the records")
+    sheet: Sheet | None = None
 
 
 @dataclass(frozen=True)
@@ -36,31 +56,25 @@ class ReadOptions:
 
 
 def parse_read_options(
-    source_id: str, options: Mapping[str, Any], fmt: str | None, location: str
+    source_id: str, options: ReadFields, fmt: str | None, location: str
 ) -> ReadOptions:
-    """Check the reader options (READ_OPTIONS) against the format, when it is known."""
-    records = string_option(source_id, options, "records")
-    if records is not None and fmt in ("csv", "xlsx"):
+    """Check the declared reader options against the format, when it is known."""
+    if options.records is not None and fmt in ("csv", "xlsx"):
         raise HarvestError(
             source_id,
             f"options.records is for JSON and GeoJSON; remove it for a {fmt.upper()} file",
         )
-    sheet = _xlsx.check_sheet(source_id, options.get("sheet"))
-    if sheet is not None and fmt not in ("xlsx", None):
+    if options.sheet is not None and fmt not in ("xlsx", None):
         raise HarvestError(
             source_id, f"options.sheet is for XLSX workbooks; remove it for a {fmt} file"
         )
     default_delimiter = "\t" if PurePosixPath(location).suffix.lower() == ".tsv" else ","
-    delimiter = options.get("delimiter", default_delimiter)
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise HarvestError(
-            source_id,
-            f"options.delimiter must be one character (e.g. ';' or '\\t'), not {delimiter!r}",
-        )
-    encoding = _text.check_encoding(
-        source_id, string_option(source_id, options, "encoding", "utf-8") or "utf-8"
+    return ReadOptions(
+        encoding=_text.check_encoding(source_id, options.encoding),
+        delimiter=options.delimiter or default_delimiter,
+        records=options.records,
+        sheet=options.sheet,
     )
-    return ReadOptions(encoding=encoding, delimiter=delimiter, records=records, sheet=sheet)
 
 
 def read_chunks(

@@ -26,22 +26,6 @@ from hub.errors import HarvestError
 Sheet = str | int
 
 
-def check_sheet(source_id: str, value: Any) -> Sheet | None:
-    """The `sheet` option: a sheet name, or a 0-based position (0 is the first sheet)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise HarvestError(
-            source_id,
-            f"options.sheet must be a sheet name or a position (0 is the first sheet), not {value!r}",
-        )
-    if isinstance(value, int) and value < 0:
-        raise HarvestError(source_id, f"options.sheet {value} is negative; 0 is the first sheet")
-    if isinstance(value, str) and not value.strip():
-        raise HarvestError(source_id, "options.sheet is empty; give a sheet name or a position")
-    return value
-
-
 def _duration(value: dt.timedelta) -> str:
     """An ISO 8601 duration for a spreadsheet duration cell, e.g. PT1H30M or P2DT3H."""
     seconds = round(value.total_seconds())

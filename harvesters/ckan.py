@@ -17,30 +17,19 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+from pydantic import Field
 
-from harvesters._common import check_option_names, positive_number_option, string_option
-from harvesters._http import HTTP_OPTIONS, HttpClient, HttpOptions, parse_http_options
-from harvesters._readers import READ_OPTIONS, ReadOptions, parse_read_options, read_chunks
+from harvesters._http import HttpClient, HttpFields, HttpOptions, parse_http_options
+from harvesters._options import Allowed, PositiveInt, Text, TextList, declared
+from harvesters._readers import ReadFields, ReadOptions, parse_read_options, read_chunks
 from harvesters.context import HarvestContext
 from harvesters.files import extension_format, response_chunks
 from hub.errors import HarvestError
 
-OPTIONS = (
-    "url",
-    "organization",
-    "tags",
-    "query",
-    "formats",
-    "resource_name",
-    "max_datasets",
-    "page_size",
-    *READ_OPTIONS,
-    *HTTP_OPTIONS,
-)
 DEFAULT_FORMATS = ("CSV", "JSON", "GeoJSON", "XLSX")
 # CKAN's free-text resource format (normalised: lower case, no dot) -> the reader
 _READERS = {
@@ -54,6 +43,24 @@ _READERS = {
 }
 _API = "api/3/action/"
 _STATE = "ckan"  # context.state[_STATE] = {"resources": [ids]}; validators per resource
+
+
+Formats = Annotated[
+    list[Text], Field(min_length=1), Allowed('a list of formats, e.g. ["CSV", "XLSX"]')
+]
+
+
+class Options(HttpFields, ReadFields):
+    """The options a `ckan` source may set, with their types (checked at config load)."""
+
+    url: Text = Field(description='the portal\'s http(s) address, e.g. "https://dati.example.it/"')
+    organization: Text | None = None
+    tags: TextList | None = Field(None, description='tag names, e.g. ["agrumi"]')
+    query: Text | None = Field(None, description="free text to search for")
+    formats: Formats | None = Field(None, description=f"default: {', '.join(DEFAULT_FORMATS)}")
+    resource_name: Text | None = Field(None, description="a regular expression")
+    max_datasets: PositiveInt | None = None
+    page_size: PositiveInt = 100
 
 
 @dataclass(frozen=True)
@@ -98,16 +105,9 @@ class Resource:
         return f"dataset `{self.dataset}` resource {self.url}"
 
 
-def _formats(source_id: str, value: Any) -> frozenset[str]:
-    if value is None:
-        value = list(DEFAULT_FORMATS)
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise HarvestError(
-            source_id,
-            f'options.formats must be a list of formats, e.g. ["CSV", "XLSX"], not {value!r}',
-        )
+def _formats(source_id: str, names: list[str] | None) -> frozenset[str]:
     found = set()
-    for name in value:
+    for name in names or DEFAULT_FORMATS:
         reader = _READERS.get(name.strip().lower().lstrip("."))
         if reader is None:
             raise HarvestError(
@@ -119,49 +119,34 @@ def _formats(source_id: str, value: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def _tags(source_id: str, value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
-        raise HarvestError(
-            source_id, f'options.tags must be a list of tag names, e.g. ["agrumi"], not {value!r}'
-        )
-    return tuple(value)
-
-
 def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> CkanOptions:
     """Check the options of a `ckan` source; errors say which option to fix and how."""
-    check_option_names(source_id, options, OPTIONS, "ckan")
-    url = string_option(source_id, options, "url")
-    if url is None or urlsplit(url).scheme.lower() not in ("http", "https"):
+    given = declared(source_id, "ckan", Options, options)
+    url = given.url
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise HarvestError(
             source_id,
             "options.url must be the portal's http(s) address, e.g. "
             '"https://dati.example.it/" (the Action API is under api/3/action/)',
         )
-    pattern = string_option(source_id, options, "resource_name")
     try:
-        resource_name = re.compile(pattern, re.IGNORECASE) if pattern else None
+        resource_name = re.compile(given.resource_name, re.I) if given.resource_name else None
     except re.error as exc:
         raise HarvestError(
             source_id, f"options.resource_name is not a valid regular expression: {exc}"
         ) from None
-    max_datasets = options.get("max_datasets")
-    if max_datasets is not None:
-        max_datasets = positive_number_option(source_id, options, "max_datasets", 1, integer=True)
+    tags = [given.tags] if isinstance(given.tags, str) else given.tags or []
     return CkanOptions(
         url=url if url.endswith("/") else url + "/",
-        organization=string_option(source_id, options, "organization"),
-        tags=_tags(source_id, options.get("tags")),
-        query=string_option(source_id, options, "query"),
-        formats=_formats(source_id, options.get("formats")),
+        organization=given.organization,
+        tags=tuple(tags),
+        query=given.query,
+        formats=_formats(source_id, given.formats),
         resource_name=resource_name,
-        max_datasets=max_datasets,
-        page_size=positive_number_option(source_id, options, "page_size", 100, integer=True),
-        read=parse_read_options(source_id, options, None, ""),
-        http=parse_http_options(source_id, options),
+        max_datasets=given.max_datasets,
+        page_size=given.page_size,
+        read=parse_read_options(source_id, given, None, ""),
+        http=parse_http_options(source_id, given),
     )
 
 

@@ -21,30 +21,26 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
+from pydantic import Field
 
 from harvesters import _xlsx
-from harvesters._common import check_option_names, location_options, mask_url, string_option
-from harvesters._http import HTTP_OPTIONS, HttpClient, HttpOptions, parse_http_options
-from harvesters._readers import (
-    FORMATS,
-    READ_OPTIONS,
-    ReadOptions,
-    parse_read_options,
-    read_chunks,
-)
+from harvesters._common import location_options, mask_url
+from harvesters._http import HTTP_OPTIONS, HttpClient, HttpFields, HttpOptions, parse_http_options
+from harvesters._options import Text, declared
+from harvesters._readers import FORMATS, ReadFields, ReadOptions, parse_read_options, read_chunks
 from harvesters.context import HarvestContext
 from hub.errors import HarvestError
 
 __all__ = [
     "FORMATS",
     "FileOptions",
+    "Options",
     "harvest_files",
     "media_type_format",
     "parse_options",
     "response_chunks",
 ]
 
-OPTIONS = ("path", "url", "format", *READ_OPTIONS, *HTTP_OPTIONS)
 _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -66,6 +62,14 @@ _ACCEPT = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, */*;q=0.5",
 }
 _CHUNK = 64 * 1024
+
+
+class Options(HttpFields, ReadFields):
+    """The options a `files` source may set, with their types (checked at config load)."""
+
+    path: Text | None = Field(None, description="a local file, relative to the config file")
+    url: Text | None = Field(None, description="an http(s) URL")
+    format: Text | None = Field(None, description=f"one of {', '.join(FORMATS)}")
 
 
 @dataclass(frozen=True)
@@ -93,16 +97,15 @@ def media_type_format(content_type: str | None) -> str | None:
 
 def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> FileOptions:
     """Check the options of a `files` source; errors say which option to fix and how."""
-    check_option_names(source_id, options, OPTIONS, "files")
-    path, url = location_options(source_id, options)
-    if path is not None:
-        for name in HTTP_OPTIONS:
-            if name in options and name != "timeout":
-                raise HarvestError(
-                    source_id, f"options.{name} is for files over HTTP; remove it for a local file"
-                )
+    given = declared(source_id, "files", Options, options)
+    path, url = location_options(source_id, given.path, given.url)
+    over_http = [n for n in HTTP_OPTIONS if n in given.model_fields_set and n != "timeout"]
+    if path is not None and over_http:
+        raise HarvestError(
+            source_id, f"options.{over_http[0]} is for files over HTTP; remove it for a local file"
+        )
     location = path if path is not None else urlsplit(url or "").path
-    fmt = string_option(source_id, options, "format")
+    fmt = given.format
     if fmt is not None and fmt.lower() not in FORMATS:
         hint = "; save an old .xls workbook as .xlsx" if fmt.lower() == "xls" else ""
         raise HarvestError(
@@ -120,8 +123,8 @@ def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> Fil
         url=url,
         shown=path if path is not None else mask_url(url or ""),
         format=fmt,
-        read=parse_read_options(source_id, options, fmt, location),
-        http=parse_http_options(source_id, options),
+        read=parse_read_options(source_id, given, fmt, location),
+        http=parse_http_options(source_id, given),
     )
 
 

@@ -26,43 +26,65 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from harvesters._common import (
-    check_option_names,
-    mask_url,
-    positive_number_option,
-    string_option,
+from pydantic import Field
+
+from harvesters._common import mask_url
+from harvesters._options import (
+    Allowed,
+    KindOptions,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    Seconds,
+    Text,
+    TextList,
+    declared,
 )
 from harvesters.context import HarvestContext
 from hub.errors import HarvestError
 
 log = logging.getLogger("harvesters.portal")
 
-OPTIONS = (
-    "start_urls",
-    "allowed_domains",
-    "follow",
-    "item_urls",
-    "extract",
-    "fields",
-    "types",
-    "max_pages",
-    "download_delay",
-    "concurrency",
-    "autothrottle",
-    "timeout",
-    "retries",
-    "contact",
-)
-EXTRACTORS = ("jsonld", "microdata", "fields")
+Extractor = Literal["jsonld", "microdata", "fields"]
+EXTRACTORS: tuple[str, ...] = get_args(Extractor)
 DEFAULT_CONTACT = "https://w3id.org/marittimo-hub"
 USER_AGENT = "MarittimoHub/0.1 (+{contact})"
 SPIDER = Path(__file__).with_name("_portal_spider.py")
 _SELECTOR = re.compile(r"^(?P<kind>css|xpath):(?P<expr>.+?)(?P<many>\[\])?$", re.DOTALL)
 _URL_ATTRIBUTE = re.compile(r"(::attr\(\s*(href|src)\s*\)|/@(href|src))\s*$")
 _SHOWN_FAILURES = 5
+
+
+Extract = Annotated[
+    list[Extractor] | Extractor, Allowed(f"a list of some of {', '.join(EXTRACTORS)}")
+]
+Selectors = Annotated[
+    dict[str, Text], Allowed('a table of name = "css:..." or "xpath:..." (end with [] for a list)')
+]
+
+
+class Options(KindOptions):
+    """The options a `portal` source may set, with their types (checked at config load)."""
+
+    start_urls: TextList = Field(
+        description='the portal\'s home page(s), e.g. ["https://portal.example/"]'
+    )
+    allowed_domains: TextList | None = Field(None, description="default: the start URLs' hosts")
+    follow: TextList = Field(default_factory=list, description="regexes of URLs to follow")
+    item_urls: TextList = Field(default_factory=list, description="regexes of item pages")
+    extract: Extract = Field(default_factory=lambda: list(EXTRACTORS))
+    fields: Selectors = Field(default_factory=dict)
+    types: TextList = Field(default_factory=list, description="schema.org types to keep")
+    max_pages: PositiveInt = 5000
+    download_delay: NonNegativeFloat = Field(0.5, description="seconds between requests")
+    concurrency: PositiveInt = 2
+    autothrottle: bool = False
+    timeout: Seconds = 30.0
+    retries: NonNegativeInt = 2
+    contact: Text = Field(DEFAULT_CONTACT, description="a URL or e-mail for the User-Agent")
 
 
 @dataclass(frozen=True)
@@ -88,23 +110,15 @@ class PortalOptions:
 # --- options ------------------------------------------------------------------------------
 
 
-def _string_list(
-    source_id: str, options: Mapping[str, Any], name: str, default: list[str]
-) -> list[str]:
-    """The option as a list of non-empty strings (a single string is a list of one)."""
-    value = options.get(name, default)
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise HarvestError(
-            source_id, f"options.{name} must be a list of non-empty strings, not {value!r}"
-        )
-    return list(value)
+def _as_list(value: str | list[str] | None) -> list[str]:
+    """A list option that may be written as one string."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
-def _regexes(source_id: str, options: Mapping[str, Any], name: str) -> list[str]:
-    """The option as a list of regular expressions, each checked to compile."""
-    patterns = _string_list(source_id, options, name, [])
+def _regexes(source_id: str, name: str, patterns: list[str]) -> list[str]:
+    """The option's regular expressions, each checked to compile."""
     for pattern in patterns:
         try:
             re.compile(pattern)
@@ -115,13 +129,7 @@ def _regexes(source_id: str, options: Mapping[str, Any], name: str) -> list[str]
     return patterns
 
 
-def _start_urls(source_id: str, options: Mapping[str, Any]) -> list[str]:
-    if "start_urls" not in options:
-        raise HarvestError(
-            source_id,
-            'options.start_urls is missing; give the portal\'s home page, e.g. ["https://portal.example/"]',
-        )
-    urls = _string_list(source_id, options, "start_urls", [])
+def _start_urls(source_id: str, urls: list[str]) -> list[str]:
     if not urls:
         raise HarvestError(source_id, "options.start_urls is empty; give at least one page")
     for url in urls:
@@ -133,9 +141,9 @@ def _start_urls(source_id: str, options: Mapping[str, Any]) -> list[str]:
     return urls
 
 
-def _allowed_domains(source_id: str, options: Mapping[str, Any], starts: list[str]) -> list[str]:
+def _allowed_domains(source_id: str, given: list[str] | None, starts: list[str]) -> list[str]:
     hosts = list(dict.fromkeys((urlsplit(u).hostname or "").lower() for u in starts))
-    domains = [d.lower() for d in _string_list(source_id, options, "allowed_domains", hosts)]
+    domains = [d.lower() for d in (given if given is not None else hosts)]
     for domain in domains:
         if any(c in domain for c in "/:@ "):
             raise HarvestError(
@@ -154,18 +162,13 @@ def _allowed_domains(source_id: str, options: Mapping[str, Any], starts: list[st
     return domains
 
 
-def _fields(source_id: str, options: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _fields(source_id: str, declared: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     from parsel import Selector  # Scrapy's selector library: checks exactly what will run
 
-    declared = options.get("fields", {})
-    if not isinstance(declared, Mapping):
-        raise HarvestError(
-            source_id, 'options.fields must be a table of name = "css:..." or "xpath:..."'
-        )
     probe = Selector(text="<html><body><p>probe</p></body></html>")
     fields: dict[str, dict[str, Any]] = {}
     for name, selector in declared.items():
-        match = _SELECTOR.match(selector) if isinstance(selector, str) else None
+        match = _SELECTOR.match(selector)
         if match is None:
             raise HarvestError(
                 source_id,
@@ -189,55 +192,36 @@ def _fields(source_id: str, options: Mapping[str, Any]) -> dict[str, dict[str, A
     return fields
 
 
-def _non_negative(source_id: str, options: Mapping[str, Any], name: str, default: float) -> Any:
-    value = options.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise HarvestError(source_id, f"options.{name} must be a number >= 0, not {value!r}")
-    return value
-
-
 def parse_options(source_id: str, options: Mapping[str, Any]) -> PortalOptions:
     """Check the options of a `portal` source; errors say which option to fix and how."""
-    check_option_names(source_id, options, OPTIONS, "portal")
-    starts = _start_urls(source_id, options)
-    extract = _string_list(source_id, options, "extract", list(EXTRACTORS))
-    unknown = [e for e in extract if e not in EXTRACTORS]
-    if unknown or not extract:
+    given = declared(source_id, "portal", Options, options)
+    starts = _start_urls(source_id, _as_list(given.start_urls))
+    extract = _as_list(given.extract)
+    if not extract:
         raise HarvestError(
-            source_id,
-            f"options.extract must list some of {', '.join(EXTRACTORS)}, not {extract!r}",
+            source_id, f"options.extract must list some of {', '.join(EXTRACTORS)}, not []"
         )
-    fields = _fields(source_id, options)
+    fields = _fields(source_id, given.fields)
     if fields and "fields" not in extract:
         raise HarvestError(
             source_id, 'options.fields is declared but options.extract leaves out "fields"; add it'
         )
-    retries = options.get("retries", 2)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise HarvestError(
-            source_id, f"options.retries must be a whole number >= 0, not {retries!r}"
-        )
-    autothrottle = options.get("autothrottle", False)
-    if not isinstance(autothrottle, bool):
-        raise HarvestError(
-            source_id, f"options.autothrottle must be true or false, not {autothrottle!r}"
-        )
-    contact = string_option(source_id, options, "contact", DEFAULT_CONTACT) or DEFAULT_CONTACT
+    allowed_domains = None if given.allowed_domains is None else _as_list(given.allowed_domains)
     return PortalOptions(
         start_urls=starts,
-        allowed_domains=_allowed_domains(source_id, options, starts),
-        follow=_regexes(source_id, options, "follow"),
-        item_urls=_regexes(source_id, options, "item_urls"),
+        allowed_domains=_allowed_domains(source_id, allowed_domains, starts),
+        follow=_regexes(source_id, "follow", _as_list(given.follow)),
+        item_urls=_regexes(source_id, "item_urls", _as_list(given.item_urls)),
         extract=extract,
         fields=fields,
-        types=_string_list(source_id, options, "types", []),
-        max_pages=positive_number_option(source_id, options, "max_pages", 5000, integer=True),
-        download_delay=_non_negative(source_id, options, "download_delay", 0.5),
-        concurrency=positive_number_option(source_id, options, "concurrency", 2, integer=True),
-        autothrottle=autothrottle,
-        timeout=positive_number_option(source_id, options, "timeout", 30, integer=False),
-        retries=retries,
-        user_agent=USER_AGENT.format(contact=contact),
+        types=_as_list(given.types),
+        max_pages=given.max_pages,
+        download_delay=given.download_delay,
+        concurrency=given.concurrency,
+        autothrottle=given.autothrottle,
+        timeout=given.timeout,
+        retries=given.retries,
+        user_agent=USER_AGENT.format(contact=given.contact),
     )
 
 

@@ -1,7 +1,7 @@
 """The `rdf` kind: an RDF file (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML) as N-Triples.
 
 An RDF harvester yields RDF, not records: `bytes` chunks of N-Triples (UTF-8, complete
-lines, about CHUNK_TRIPLES triples each), marked by `harvest_rdf.produces = "ntriples"`.
+lines, `hub.util.ntriples.CHUNK_TRIPLES` triples each), marked by `harvest_rdf.produces = "ntriples"`.
 The file is parsed as a stream by pyoxigraph, local or over HTTP(S) (the shared HTTP
 layer: retries, auth, conditional GET; a 304 gives nothing and marks the run unchanged).
 Graph names of quads are dropped: a source is one graph in the hub. Blank nodes get
@@ -13,25 +13,26 @@ JSON-LD must carry its @context inline: remote contexts are not fetched.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
+from pydantic import Field
 
-from harvesters._common import check_option_names, location_options, mask_url, string_option
-from harvesters._http import HTTP_OPTIONS, HttpClient, HttpOptions, parse_http_options
+from harvesters._common import location_options, mask_url
+from harvesters._http import HttpClient, HttpFields, HttpOptions, parse_http_options
+from harvesters._options import Text, declared
 from harvesters.context import HarvestContext
 from harvesters.files import response_chunks
 from hub.errors import HarvestError
-from hub.pipeline.stream import ChunkReader
+from hub.util.chunks import ChunkReader
+from hub.util.ntriples import ntriples_chunks
 
-__all__ = ["CHUNK_TRIPLES", "FORMATS", "harvest_rdf", "ntriples_chunks"]
+__all__ = ["FORMATS", "Options", "harvest_rdf", "parse_error"]
 
-CHUNK_TRIPLES = 10_000
-OPTIONS = ("path", "url", "format", "base_iri", *HTTP_OPTIONS)
 FORMATS = {
     "turtle": ox.RdfFormat.TURTLE,
     "ntriples": ox.RdfFormat.N_TRIPLES,
@@ -57,6 +58,15 @@ _ACCEPT = (
 )
 
 
+class Options(HttpFields):
+    """The options an `rdf` source may set, with their types (checked at config load)."""
+
+    path: Text | None = Field(None, description="a local file, relative to the config file")
+    url: Text | None = Field(None, description="an http(s) URL")
+    format: Text | None = Field(None, description=f"one of {', '.join(FORMATS)}")
+    base_iri: Text | None = Field(None, description="the IRI relative IRIs are relative to")
+
+
 @dataclass(frozen=True)
 class RdfOptions:
     """The checked options of an `rdf` source."""
@@ -80,10 +90,10 @@ def _media_format(content_type: str | None) -> str | None:
 
 def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> RdfOptions:
     """Check the options of an `rdf` source; errors say which option to fix and how."""
-    check_option_names(source_id, options, OPTIONS, "rdf")
-    path, url = location_options(source_id, options)
+    given = declared(source_id, "rdf", Options, options)
+    path, url = location_options(source_id, given.path, given.url)
     names = ", ".join(FORMATS)
-    fmt = string_option(source_id, options, "format")
+    fmt = given.format
     if fmt is not None and fmt.lower() not in FORMATS:
         raise HarvestError(source_id, f"options.format `{fmt}` is not one of {names}")
     location = path if path is not None else urlsplit(url or "").path
@@ -94,7 +104,7 @@ def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> Rdf
             f"cannot tell the RDF format of {path} from its extension; "
             f"set options.format to one of {names}",
         )
-    base_iri = string_option(source_id, options, "base_iri")
+    base_iri = given.base_iri
     if base_iri is not None:
         try:
             ox.NamedNode(base_iri)
@@ -112,22 +122,8 @@ def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> Rdf
         shown=path if path is not None else mask_url(url or ""),
         format=fmt,
         base_iri=base_iri,
-        http=parse_http_options(source_id, options),
+        http=parse_http_options(source_id, given),
     )
-
-
-def ntriples_chunks(
-    triples: Iterable[ox.Triple], per_chunk: int = CHUNK_TRIPLES
-) -> Iterator[bytes]:
-    """N-Triples lines of `triples`, joined into UTF-8 chunks of `per_chunk` triples."""
-    lines: list[str] = []
-    for triple in triples:
-        lines.append(f"{triple} .\n")
-        if len(lines) >= per_chunk:
-            yield "".join(lines).encode("utf-8")
-            lines = []
-    if lines:
-        yield "".join(lines).encode("utf-8")
 
 
 def parse_error(

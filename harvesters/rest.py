@@ -17,34 +17,126 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-from harvesters._common import check_option_names, mask_url, string_option
-from harvesters._http import HTTP_OPTIONS, HttpClient, HttpOptions, parse_http_options
+from pydantic import Discriminator, Field, Tag
+
+from harvesters._common import mask_url
+from harvesters._http import HttpClient, HttpFields, HttpOptions, parse_http_options
+from harvesters._options import (
+    AcceptsSecret,
+    Allowed,
+    KindOptions,
+    NonNegativeInt,
+    PositiveInt,
+    Text,
+    declared,
+)
 from harvesters.context import HarvestContext
 from hub.errors import HarvestError
-from hub.mapping.jsonpath import compile_path
+from hub.util.jsonpath import compile_path
 
-OPTIONS = ("url", "records", "paging", "since", "params", "conditional", *HTTP_OPTIONS)
-PAGING_TYPES = ("none", "page", "offset", "cursor", "link")
-_PAGING_KEYS = {
-    "none": set(),
-    "page": {"page_param", "size_param", "size", "start"},
-    "offset": {"offset_param", "limit_param", "size"},
-    "cursor": {"cursor_param", "cursor_path", "limit_param", "size"},
-    "link": {"next_path", "limit_param", "size"},
-}
-_PAGING_DEFAULTS: dict[str, Any] = {
-    "page_param": "page",
-    "start": 1,
-    "offset_param": "offset",
-    "limit_param": "limit",
-    "cursor_param": "cursor",
-    "cursor_path": "next_cursor",
-}
 MAX_PAGES = 10_000
 Scalar = str | int | float | bool
+
+
+# --- the declaration of the options -------------------------------------------------------
+
+
+class _PagingBase(KindOptions):
+    max_pages: PositiveInt = Field(MAX_PAGES, description="stop with an error after this many")
+
+
+class PagingNone(_PagingBase):
+    """One request gives every record."""
+
+    type: Literal["none"] = "none"
+
+
+class PagingPage(_PagingBase):
+    """`?page=1`, `?page=2`...; stops at the first empty page."""
+
+    type: Literal["page"]
+    page_param: Text = "page"
+    start: NonNegativeInt = Field(1, description="the number of the first page")
+    size_param: Text | None = None
+    size: PositiveInt | None = Field(None, description="records per page")
+
+
+class PagingOffset(_PagingBase):
+    """`?offset=0&limit=n`, `?offset=n&limit=n`...; stops at the first empty page."""
+
+    type: Literal["offset"]
+    offset_param: Text = "offset"
+    limit_param: Text = "limit"
+    size: PositiveInt = Field(description="records per page")
+
+
+class PagingCursor(_PagingBase):
+    """The answer names the next page's cursor, sent back as `?cursor=...`."""
+
+    type: Literal["cursor"]
+    cursor_param: Text = "cursor"
+    cursor_path: Text = Field("next_cursor", description="a JSONPath into the answer")
+    limit_param: Text | None = None
+    size: PositiveInt | None = Field(None, description="records per page")
+
+
+class PagingLink(_PagingBase):
+    """The answer (or its `Link: rel=next` header) gives the next page's URL."""
+
+    type: Literal["link"]
+    next_path: Text | None = Field(None, description="a JSONPath into the answer")
+    limit_param: Text | None = None
+    size: PositiveInt | None = Field(None, description="records per page")
+
+
+def _paging_type(value: Any) -> Any:
+    return value.get("type", "none") if isinstance(value, Mapping) else getattr(value, "type", None)
+
+
+PagingOption = Annotated[
+    Annotated[PagingNone, Tag("none")]
+    | Annotated[PagingPage, Tag("page")]
+    | Annotated[PagingOffset, Tag("offset")]
+    | Annotated[PagingCursor, Tag("cursor")]
+    | Annotated[PagingLink, Tag("link")],
+    Discriminator(_paging_type),
+    Allowed(
+        'a table with type = "none", "page", "offset", "cursor" or "link", '
+        'e.g. { type = "cursor", cursor_path = "next" }'
+    ),
+]
+
+
+class SinceOption(KindOptions):
+    """Incremental harvests: `{ param = "updated_since", field = "updated_at" }`."""
+
+    param: Text = Field(description="the query parameter that asks for changes since a time")
+    field: Text | None = Field(None, description="a JSONPath to the record's change time")
+
+
+ParamValue = Annotated[
+    Annotated[str, AcceptsSecret] | bool | int | float, Allowed("a string, number or boolean")
+]
+Params = Annotated[
+    dict[str, ParamValue], Allowed('a table of strings, numbers or booleans, e.g. { lang = "it" }')
+]
+
+
+class Options(HttpFields):
+    """The options a `rest` source may set, with their types (checked at config load)."""
+
+    url: Text = Field(description="the http(s) URL of the API")
+    records: Text | None = Field(None, description="a JSONPath to the list of records")
+    paging: PagingOption = Field(default_factory=PagingNone)
+    since: SinceOption | None = None
+    params: Params = Field(default_factory=dict)
+    conditional: bool = True
+
+
+# --- the checked options, as the harvest uses them ----------------------------------------
 
 
 @dataclass(frozen=True)
@@ -85,111 +177,30 @@ class RestOptions:
     http: HttpOptions = field(default_factory=HttpOptions)
 
 
-def _table(source_id: str, options: Mapping[str, Any], name: str, example: str) -> Mapping:
-    value = options.get(name, {})
-    if not isinstance(value, Mapping):
-        raise HarvestError(source_id, f"options.{name} must be a table, e.g. {example}")
-    return value
-
-
-def _name(source_id: str, table: Mapping[str, Any], where: str, key: str) -> Any:
-    value = table.get(key, _PAGING_DEFAULTS.get(key))
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise HarvestError(source_id, f"{where}.{key} must be a non-empty string, not {value!r}")
-    return value
-
-
-def _whole(source_id: str, table: Mapping[str, Any], where: str, key: str, low: int) -> Any:
-    value = table.get(key, _PAGING_DEFAULTS.get(key))
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
-        raise HarvestError(
-            source_id, f"{where}.{key} must be a whole number >= {low}, not {value!r}"
-        )
-    return value
-
-
-def _parse_paging(source_id: str, options: Mapping[str, Any]) -> Paging:
-    table = _table(source_id, options, "paging", '{ type = "cursor", cursor_path = "next" }')
-    kind = table.get("type", "none")
-    if kind not in PAGING_TYPES:
-        raise HarvestError(
-            source_id, f"options.paging.type `{kind}` is not one of {', '.join(PAGING_TYPES)}"
-        )
-    check_option_names(
-        source_id,
-        {f"paging.{k}": v for k, v in table.items()},
-        {f"paging.{k}" for k in (*_PAGING_KEYS[kind], "type", "max_pages")},
-        f"rest` with paging type `{kind}",
-    )
-    where = "options.paging"
-    if kind == "offset" and "size" not in table:
-        raise HarvestError(
-            source_id, "options.paging.size (records per page) is needed for offset paging"
-        )
-    size = _whole(source_id, table, where, "size", 1)
-    limit_param = _name(source_id, table, where, "limit_param")
-    if kind in ("cursor", "link") and "limit_param" not in table:
-        limit_param = None
+def _parse_paging(source_id: str, paging: _PagingBase) -> Paging:
+    given = paging.model_dump()
+    kind = given["type"]
+    size, limit_param = given.get("size"), given.get("limit_param")
     if kind in ("cursor", "link") and size is not None and limit_param is None:
         raise HarvestError(
             source_id,
             f"options.paging.size needs options.paging.limit_param (the query parameter that "
             f'carries it, e.g. limit_param = "limit") for {kind} paging',
         )
-    size_param = _name(source_id, table, where, "size_param")
-    if kind == "page" and size_param is not None and size is None:
+    if kind == "page" and given["size_param"] is not None and size is None:
         raise HarvestError(source_id, "options.paging.size_param needs options.paging.size")
     for path_key in ("cursor_path", "next_path"):
-        path = _name(source_id, table, where, path_key)
-        if path is not None:
-            _compile(source_id, f"{where}.{path_key}", path)
-    return Paging(
-        type=kind,
-        page_param=_name(source_id, table, where, "page_param"),
-        start=_whole(source_id, table, where, "start", 0),
-        size_param=size_param,
-        size=size,
-        offset_param=_name(source_id, table, where, "offset_param"),
-        limit_param=limit_param,
-        cursor_param=_name(source_id, table, where, "cursor_param"),
-        cursor_path=_name(source_id, table, where, "cursor_path"),
-        next_path=_name(source_id, table, where, "next_path"),
-        max_pages=_whole(source_id, table, where, "max_pages", 1) or MAX_PAGES,
-    )
+        if given.get(path_key) is not None:
+            _compile(source_id, f"options.paging.{path_key}", given[path_key])
+    return Paging(**given)
 
 
-def _parse_since(source_id: str, options: Mapping[str, Any]) -> Since | None:
-    if "since" not in options:
+def _parse_since(source_id: str, since: SinceOption | None) -> Since | None:
+    if since is None:
         return None
-    table = _table(source_id, options, "since", '{ param = "updated_since", field = "updated_at" }')
-    check_option_names(
-        source_id,
-        {f"since.{k}": v for k, v in table.items()},
-        ("since.param", "since.field"),
-        "rest",
-    )
-    if "param" not in table:
-        raise HarvestError(
-            source_id,
-            "options.since.param is missing: the query parameter that asks for changes "
-            'since a time, e.g. since = { param = "updated_since", field = "updated_at" }',
-        )
-    param = _name(source_id, table, "options.since", "param")
-    record_field = _name(source_id, table, "options.since", "field")
-    if record_field is not None:
-        _compile(source_id, "options.since.field", record_field)
-    return Since(param, record_field)
-
-
-def _parse_params(source_id: str, options: Mapping[str, Any]) -> dict[str, Scalar]:
-    params = _table(source_id, options, "params", '{ lang = "it", status = "published" }')
-    for name, value in params.items():
-        if not isinstance(value, Scalar):
-            raise HarvestError(
-                source_id,
-                f"options.params.{name} must be a string, number or boolean, not {value!r}",
-            )
-    return {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items()}
+    if since.field is not None:
+        _compile(source_id, "options.since.field", since.field)
+    return Since(since.param, since.field)
 
 
 def _compile(source_id: str, where: str, path: str) -> Callable[[Any], list[Any]]:
@@ -201,28 +212,21 @@ def _compile(source_id: str, where: str, path: str) -> Callable[[Any], list[Any]
 
 def parse_options(source_id: str, options: Mapping[str, Any]) -> RestOptions:
     """Check the options of a `rest` source; errors say which option to fix and how."""
-    check_option_names(source_id, options, OPTIONS, "rest")
-    url = string_option(source_id, options, "url")
-    if url is None:
-        raise HarvestError(source_id, "options.url is missing: the http(s) URL of the API")
+    given = declared(source_id, "rest", Options, options)
+    url = given.url
     if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
         raise HarvestError(source_id, f"options.url {mask_url(url)} is not an http(s) URL")
-    records = string_option(source_id, options, "records")
-    if records is not None:
-        _compile(source_id, "options.records", records)
-    conditional = options.get("conditional", True)
-    if not isinstance(conditional, bool):
-        raise HarvestError(
-            source_id, f"options.conditional must be true or false, not {conditional!r}"
-        )
+    if given.records is not None:
+        _compile(source_id, "options.records", given.records)
     return RestOptions(
         url=url,
-        records=records,
-        paging=_parse_paging(source_id, options),
-        since=_parse_since(source_id, options),
-        params=_parse_params(source_id, options),
-        conditional=conditional,
-        http=parse_http_options(source_id, options),
+        records=given.records,
+        paging=_parse_paging(source_id, given.paging),
+        since=_parse_since(source_id, given.since),
+        # booleans go into a query string as the words true / false
+        params={k: (str(v).lower() if isinstance(v, bool) else v) for k, v in given.params.items()},
+        conditional=given.conditional,
+        http=parse_http_options(source_id, given),
     )
 
 

@@ -29,24 +29,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
+from pydantic import Field
 from SPARQLWrapper import BASIC, CONSTRUCT, DESCRIBE, JSON, POST, SELECT, TURTLE, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from harvesters._common import (
-    check_option_names,
-    mask_url,
-    positive_number_option,
-    scrub,
-    string_option,
-)
-from harvesters._http import USER_AGENT, Auth, parse_http_options
+from harvesters._common import mask_url, scrub
+from harvesters._http import USER_AGENT, Auth, AuthOption, Headers, auth_of
+from harvesters._options import KindOptions, PositiveInt, Seconds, Text, declared
 from harvesters.context import HarvestContext
-from harvesters.rdf import ntriples_chunks, parse_error
+from harvesters.rdf import parse_error
 from hub.errors import HarvestError
+from hub.util.ntriples import ntriples_chunks
 
-__all__ = ["harvest_sparql"]
+__all__ = ["Options", "harvest_sparql"]
 
-OPTIONS = ("endpoint", "query", "page_size", "timeout", "auth", "headers")
 _ACCEPT_RDF = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
 _PAGING = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*$", re.IGNORECASE)
 _STATUS_HINTS = {
@@ -57,6 +53,19 @@ _STATUS_HINTS = {
     414: "the query is too long for the endpoint",
     500: "the endpoint failed on this query: try a simpler query or a smaller page_size",
 }
+
+
+class Options(KindOptions):
+    """The options a `sparql` source may set, with their types (checked at config load)."""
+
+    endpoint: Text = Field(
+        description='the http(s) URL of the SPARQL endpoint, e.g. "https://dati.example.it/sparql"'
+    )
+    query: Text = Field(description="a CONSTRUCT, or a SELECT of ?s ?p ?o")
+    page_size: PositiveInt | None = Field(None, description="adds LIMIT and OFFSET to page")
+    timeout: Seconds = 60.0
+    auth: AuthOption | None = None
+    headers: Headers = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,40 +83,28 @@ class SparqlOptions:
 
 def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> SparqlOptions:
     """Check the options of a `sparql` source; errors say which option to fix and how."""
-    check_option_names(source_id, options, OPTIONS, "sparql")
-    endpoint = string_option(source_id, options, "endpoint")
-    if endpoint is None or urlsplit(endpoint).scheme.lower() not in ("http", "https"):
+    given = declared(source_id, "sparql", Options, options)
+    endpoint, query, page_size = given.endpoint, given.query, given.page_size
+    if urlsplit(endpoint).scheme.lower() not in ("http", "https"):
         raise HarvestError(
             source_id,
             "options.endpoint must be the http(s) URL of the SPARQL endpoint, "
             'e.g. "https://dati.example.it/sparql"',
         )
-    query = string_option(source_id, options, "query")
-    if query is None:
+    if page_size is not None and _PAGING.search(_strip_comments(query)):
         raise HarvestError(
-            source_id, "options.query is required: a CONSTRUCT, or a SELECT of ?s ?p ?o"
+            source_id,
+            "options.query ends with its own LIMIT or OFFSET; remove it, or remove "
+            "options.page_size (which adds LIMIT and OFFSET to page through the results)",
         )
-    page_size = options.get("page_size")
-    if page_size is not None:
-        page_size = positive_number_option(source_id, options, "page_size", 1, integer=True)
-        if _PAGING.search(_strip_comments(query)):
-            raise HarvestError(
-                source_id,
-                "options.query ends with its own LIMIT or OFFSET; remove it, or remove "
-                "options.page_size (which adds LIMIT and OFFSET to page through the results)",
-            )
-    http = parse_http_options(
-        source_id, {k: options[k] for k in ("auth", "headers") if k in options}
-    )
-    timeout = positive_number_option(source_id, options, "timeout", 60, integer=False)
     return SparqlOptions(
         endpoint=endpoint,
         shown=mask_url(endpoint),
         query=query,
         page_size=page_size,
-        timeout=max(1, round(timeout)),
-        auth=http.auth,
-        headers=dict(http.headers),
+        timeout=max(1, round(given.timeout)),
+        auth=auth_of(given.auth),
+        headers=dict(given.headers),
     )
 
 

@@ -11,23 +11,18 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from harvesters._common import (
-    check_option_names,
-    mask_url,
-    positive_number_option,
-    scrub,
-    string_option,
-)
+from harvesters._common import mask_url, scrub
+from harvesters._options import Allowed, KindOptions, PositiveInt, Text, declared
 from harvesters.context import HarvestContext
 from hub.errors import HarvestError
 
-OPTIONS = ("url", "query", "params", "batch_size")
 # driver name in the URL -> the pip package that provides it
 _PACKAGES = {
     "psycopg2": "psycopg2-binary",
@@ -45,6 +40,18 @@ _PACKAGES = {
 _EXAMPLES = (
     "postgresql+psycopg2://user@host/db, mysql+pymysql://user@host/db, sqlite:///data/x.sqlite"
 )
+
+
+Params = Annotated[dict[str, Any], Allowed("a table of names and values, e.g. { region = 'IT' }")]
+
+
+class Options(KindOptions):
+    """The options a `sql` source may set, with their types (checked at config load)."""
+
+    url: Text = Field(description=f"a database URL, e.g. {_EXAMPLES}")
+    query: Text = Field(description="a SELECT (or WITH) query")
+    params: Params = Field(default_factory=dict, description="values for :name in the query")
+    batch_size: PositiveInt = Field(1000, description="rows fetched at a time")
 
 
 @dataclass(frozen=True)
@@ -83,14 +90,8 @@ def _resolve_sqlite(source_id: str, url: URL, root: Path) -> URL:
 
 def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> SqlOptions:
     """Check the options of a `sql` source; errors say which option to fix and how."""
-    check_option_names(source_id, options, OPTIONS, "sql")
-    raw_url = string_option(source_id, options, "url")
-    query = string_option(source_id, options, "query")
-    if raw_url is None or query is None:
-        missing = "options.url" if raw_url is None else "options.query"
-        raise HarvestError(
-            source_id, f"{missing} is required; a sql source needs a database URL and a query"
-        )
+    given = declared(source_id, "sql", Options, options)
+    raw_url = given.url
     try:
         url = make_url(raw_url)
     except (sa.exc.ArgumentError, ValueError):
@@ -100,18 +101,12 @@ def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> Sql
         ) from None
     if url.get_backend_name() == "sqlite":
         url = _resolve_sqlite(source_id, url, Path(root))
-    params = options.get("params", {})
-    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
-        raise HarvestError(
-            source_id, "options.params must be a table of names and values, e.g. { region = 'IT' }"
-        )
-    batch_size = positive_number_option(source_id, options, "batch_size", 1000, integer=True)
     return SqlOptions(
         url=url,
         shown=url.render_as_string(hide_password=True),
-        query=query,
-        params=dict(params),
-        batch_size=batch_size,
+        query=given.query,
+        params=dict(given.params),
+        batch_size=given.batch_size,
     )
 
 

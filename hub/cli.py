@@ -31,7 +31,16 @@ SHOWN_ERRORS = 5
 def _store(config: HubConfig, *, read_only: bool = False, owner: str = "hub") -> Iterator[Store]:
     """The configured store for one command, closed (and its child server stopped) after."""
     owned = not served_elsewhere(config)
-    store = connect_store(config, write=not read_only, owner=f"{owner} (pid {os.getpid()})")
+    label = f"{owner} (pid {os.getpid()})"
+    if owned and config.store.backend == "embedded" and config.store_path.exists():
+        # Open it for writing when nobody else has it, so recovery can run; a reader
+        # beside another writer (a `hub harvest`) falls back to reading only.
+        try:
+            store = connect_store(config, write=True, owner=label)
+        except HubError:
+            owned, store = False, connect_store(config, write=False, owner=label)
+    else:
+        store = connect_store(config, write=not read_only, owner=label)
     try:
         if owned:
             recover(config, store)

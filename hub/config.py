@@ -1,5 +1,8 @@
 """Load and check `hub.toml`: store, base IRI, projects, sources, schedules.
 
+Each source's kind and options are checked against the harvester registry
+(`harvesters.kinds`), and its project against the programme file and [projects].
+
 Environment variables prefixed `HUB_` override the file (`HUB_CONFIG`,
 `HUB_STORE`, `HUB_BASE_IRI`). Secrets are written in the file as
 `{ env = "NAME" }` and resolved only when a source runs.
@@ -7,21 +10,28 @@ Environment variables prefixed `HUB_` override the file (`HUB_CONFIG`,
 
 from __future__ import annotations
 
+import difflib
+import functools
 import os
 import re
 import tomllib
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from harvesters.kinds import KINDS, option_problems, unknown_kind
 from hub.errors import ConfigError
+from hub.iris import MH, Iris
 
 DEFAULT_CONFIG = "hub.toml"
 # The bundled ontology (vocabulary, themes, programme, shapes), next to the `hub` package.
 ONTOLOGY_DIR = Path(__file__).resolve().parents[1] / "ontology"
+PROGRAMME_FILE = ONTOLOGY_DIR / "programme.ttl"
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 
@@ -114,10 +124,8 @@ class SourceConfig(_Strict):
     @field_validator("kind")
     @classmethod
     def _check_kind(cls, value: str) -> str:
-        from harvesters import KINDS as HARVESTER_KINDS  # here: harvesters import hub.errors
-
-        if value not in HARVESTER_KINDS:
-            raise ValueError(f"unknown kind `{value}`; use one of {', '.join(HARVESTER_KINDS)}")
+        if value not in KINDS:
+            raise ValueError(unknown_kind(value))
         return value
 
     @field_validator("licence")
@@ -158,6 +166,8 @@ class StoreSection(_Strict):
     update_url: str | None = None
     graph_store_url: str | None = None
     oxigraph_extensions: bool = False
+    atomic_updates: bool = True
+    max_update_bytes: int | None = Field(None, gt=0)
 
     @field_validator("backend")
     @classmethod
@@ -225,6 +235,46 @@ class HubConfig(_Strict):
 
     def quality_for(self, source: SourceConfig) -> Quality:
         return source.quality or self.quality
+
+    def known_projects(self) -> set[str]:
+        """Ids of the projects a source may belong to: the programme file's and [projects]."""
+        return set(programme_projects(self.base_iri)) | set(self.projects)
+
+
+Rows = Iterable[Mapping[str, Any]]
+
+
+def project_ids(select: Callable[[str], Rows], base_iri: str) -> set[str]:
+    """Ids of the projects in the programme graph, read through a SPARQL `select`.
+
+    `select` is a store's (the programme graph as published) or an in-memory one's
+    (the programme file, when the config loads): one reading for both.
+    """
+    iris = Iris(base_iri)
+    rows = select(f"SELECT ?p WHERE {{ GRAPH <{iris.programme_graph}> {{ ?p a <{MH}Project> }} }}")
+    prefix = iris.project("")
+    return {r["p"].value.removeprefix(prefix) for r in rows if r["p"].value.startswith(prefix)}
+
+
+@functools.lru_cache(maxsize=8)
+def programme_projects(base_iri: str) -> frozenset[str]:
+    """Ids of the projects of the bundled programme file (ontology/programme.ttl)."""
+    iris = Iris(base_iri)
+    graph = ox.Store()
+    try:
+        graph.load(
+            path=str(PROGRAMME_FILE),
+            format=ox.RdfFormat.TURTLE,
+            base_iri=iris.programme_base,
+            to_graph=ox.NamedNode(iris.programme_graph),
+        )
+    except FileNotFoundError:
+        raise ConfigError(
+            f"ontology file {PROGRAMME_FILE} is missing; restore it from the repository"
+        ) from None
+    except SyntaxError as exc:
+        raise ConfigError(f"{PROGRAMME_FILE} is not valid Turtle: {exc}; fix it") from None
+    return frozenset(project_ids(graph.query, base_iri))  # type: ignore[arg-type]
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -296,7 +346,29 @@ def parse_config(raw: dict[str, Any], path: Path, env: EnvOverrides | None = Non
                 f"{path}: sources.{source_id}.mapping: file {source.mapping} not found; "
                 "give the path of the YARRRML mapping, relative to the config file"
             )
+    problems = _source_problems(config)
+    if problems:
+        raise ConfigError(f"{path}: {len(problems)} problem(s):\n" + "\n".join(problems))
     return config
+
+
+def _source_problems(config: HubConfig) -> list[str]:
+    """Each source's options against its kind's declaration, and its project."""
+    problems = []
+    projects = sorted(config.known_projects())
+    for source_id, source in config.sources.items():
+        where = f"sources.{source_id}"
+        for key, problem in option_problems(source.kind, source.options):
+            problems.append(f"  {where}.{key}: {problem}")
+        if source.project not in projects:
+            close = difflib.get_close_matches(source.project, projects, n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            problems.append(
+                f"  {where}.project: unknown project `{source.project}`; {hint}known projects: "
+                f"{', '.join(projects)} (those of ontology/programme.ttl and of [projects]); "
+                f'declare a new one as [projects.{source.project}] with name = "..."'
+            )
+    return problems
 
 
 def resolve_secrets(value: Any, *, where: str) -> Any:

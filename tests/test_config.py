@@ -40,7 +40,7 @@ def test_good_config_loads_with_paths_relative_to_the_file(tmp_path: Path) -> No
     [
         (GOOD_SOURCE.replace('licence = "https://creativecommons.org/licenses/by/4.0/"\n', ""),
          "sources.trails.licence: is required; add it"),
-        (GOOD_SOURCE.replace('kind = "files"', 'kind = "ftp"'), "sources.trails.kind: unknown kind `ftp`"),
+        (GOOD_SOURCE.replace('kind = "files"', 'kind = "ftp"'), "sources.trails.kind: unknown harvester kind `ftp`; known kinds: files, sql"),
         (GOOD_SOURCE.replace('licence = "https://creativecommons.org/licenses/by/4.0/"', 'licence = "CC BY"'),
          "give the licence's URL"),
         (GOOD_SOURCE + '\n[hub]\nbase_iri = "https://hub.example.org"\n', "hub.base_iri: `https://hub.example.org` must be"),

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from harvesters import KINDS
+from harvesters.kinds import REGISTRY
 from hub.config import HubSection, Quality, ServeSection, SourceConfig, StoreSection
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -35,6 +36,20 @@ def test_every_setting_is_in_the_config_reference() -> None:
 def test_every_harvester_kind_is_documented() -> None:
     for kind in KINDS:
         assert f"**`{kind}`**" in README, f"the README has no option table for kind `{kind}`"
+
+
+def test_every_declared_option_is_documented() -> None:
+    """Each option a kind declares (harvesters/kinds.py) is named in the README's text for it."""
+    missing = []
+    for kind in KINDS:
+        start = README.index(f"**`{kind}`**")
+        # up to the next kind's heading line (`rdf` and `sparql` share one table)
+        ends = [m.start() for m in re.finditer(r"^\*\*`", README[start:], flags=re.M) if m.start()]
+        text = README[start : start + min([*ends, README.index("\n## ", start) - start])]
+        for name in REGISTRY[kind].options.model_fields:
+            if f"`{name}`" not in text:
+                missing.append(f"{kind}: {name}")
+    assert not missing, f"options missing from the README's harvester tables: {missing}"
 
 
 def test_every_command_is_documented() -> None:

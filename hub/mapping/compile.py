@@ -17,10 +17,10 @@ import yaml
 
 from hub.errors import MappingError
 from hub.iris import PREFIXES, RDF, Iris
-from hub.mapping.jsonpath import compile_path
 from hub.mapping.model import Mapping, PredicateObjectMap, Reference, TermMap, TriplesMap
 from hub.mapping.terms import LANGUAGE_TAG, is_absolute_iri
 from hub.mapping.yamlines import LineDict, LineList, line_of, load_with_lines
+from hub.util.jsonpath import compile_path
 
 _ALIASES = {
     "mappings": ("mappings", "mapping", "m"),

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.errors import RecordError
-from hub.mapping.jsonpath import compile_path
 from hub.mapping.model import Mapping, Reference, TermMap
 from hub.mapping.terms import (
     coerce_lexical,
@@ -22,6 +21,7 @@ from hub.mapping.terms import (
     is_absolute_iri,
     lexical_form,
 )
+from hub.util.jsonpath import compile_path
 
 Renderer = Callable[[Any], list[str]]
 MAX_KEPT_ERRORS = 1000

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from harvesters.rdf import ntriples_chunks
 from hub.errors import MappingError
 from hub.iris import Iris
 from hub.store.oxigraph import OxigraphStore
+from hub.util.ntriples import ntriples_chunks
 
 PLACEHOLDERS = ("id", "hubid", "programme")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from hub.config import ONTOLOGY_DIR, HubConfig
+from hub.config import ONTOLOGY_DIR, HubConfig, project_ids
 from hub.errors import ConfigError
 from hub.iris import MH, RDF, SCHEMA, Iris
 from hub.mapping.terms import nt_literal
@@ -48,10 +48,4 @@ def load_programme(store: OxigraphStore, config: HubConfig) -> None:
 
 def known_projects(store: OxigraphStore, config: HubConfig) -> set[str]:
     """Ids of the projects a source may belong to (programme graph plus config)."""
-    iris = Iris(config.base_iri)
-    rows = store.select(
-        f"SELECT ?p WHERE {{ GRAPH <{iris.programme_graph}> {{ ?p a <{MH}Project> }} }}"
-    )
-    prefix = iris.project("")
-    found = {r["p"].value.removeprefix(prefix) for r in rows if r["p"].value.startswith(prefix)}
-    return found | set(config.projects)
+    return project_ids(store.select, config.base_iri) | set(config.projects)

@@ -32,11 +32,11 @@ from hub.pipeline.provenance import RunReport, describe_source, new_run_id
 from hub.pipeline.publish import Publisher, write_facts
 from hub.pipeline.snapshots import SnapshotStore
 from hub.pipeline.state import load_state
-from hub.pipeline.stream import ChunkReader
 from hub.pipeline.versions import sort_version
 from hub.store import staging_store
 from hub.store.base import Store
 from hub.store.oxigraph import OxigraphStore
+from hub.util.chunks import ChunkReader
 from hub.validation import load_shapes, validate_graph
 
 __all__ = ["SourceRun", "new_run_id", "run_source"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import HubError
+from hub.layout import DataLayout
 
 _TAGS = {"$decimal", "$date", "$datetime", "$time", "$bytes"}
 
@@ -55,7 +56,7 @@ class SnapshotStore:
     """The raw snapshots of one source: `<data>/raw/<source>/<run>.jsonl.gz` (or `.nt.gz`)."""
 
     def __init__(self, data_dir: Path, source_id: str, keep: int) -> None:
-        self.folder = data_dir / "raw" / source_id
+        self.folder = DataLayout(data_dir).raw(source_id)
         self.source_id = source_id
         self.keep = keep
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from hub.config import HubConfig
 from hub.errors import HubError
 from hub.iris import Iris
+from hub.layout import DataLayout
 from hub.readmodel._extract import (
     CATEGORY_NS,
     THEME_NS,
@@ -382,7 +383,7 @@ def sync(config: HubConfig, sources: Iterable[str] | None = None) -> dict[str, s
         if not state.version_file:
             done[source_id] = "not published yet"
             continue
-        file = config.data_path / state.version_file
+        file = DataLayout(config.data_path).absolute(state.version_file)
         if built.get(source_id) == (state.run_id, source.project, source.licence):
             done[source_id] = "up to date"
             continue

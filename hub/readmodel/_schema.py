@@ -28,10 +28,10 @@ import sqlite3
 from pathlib import Path
 
 from hub.config import HubConfig
+from hub.layout import DataLayout
 from hub.readmodel._text import LANGS
 
 SCHEMA_VERSION = "5"
-FILE_NAME = "readmodel.sqlite"
 SLOT_BITS = 32
 """Entity ids are `slot << SLOT_BITS | n`: each source owns one id range."""
 
@@ -104,7 +104,7 @@ CREATE TABLE programme(kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
 
 def readmodel_path(config: HubConfig) -> Path:
     """Where the read model lives: `<data_dir>/readmodel.sqlite`."""
-    return config.data_path / FILE_NAME
+    return DataLayout(config.data_path).readmodel()
 
 
 def connect_writer(path: Path) -> sqlite3.Connection:

@@ -11,9 +11,9 @@ Backends (`[store] backend`):
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from hub.config import HubConfig

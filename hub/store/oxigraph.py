@@ -101,18 +101,20 @@ class OxigraphStore:
     def select(self, sparql: str) -> list[dict[str, Term]]:
         """Rows of a SELECT query on the latest state (the hub's own reads), as dicts."""
         try:
-            result = self._store.query(sparql)
+            with self._publishing.reading():
+                result = self._store.query(sparql)
+                if not isinstance(result, ox.QuerySolutions):
+                    raise QueryError("expected a SELECT query")
+                names = [v.value for v in result.variables]
+                return [{n: row[n] for n in names if row[n] is not None} for row in result]
         except (SyntaxError, ValueError) as exc:
             raise QueryError(str(exc)) from None
-        if not isinstance(result, ox.QuerySolutions):
-            raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
-        return [{n: row[n] for n in names if row[n] is not None} for row in result]
 
     def ask(self, sparql: str) -> bool:
         """The answer of an ASK query on the latest state."""
         try:
-            return bool(self._store.query(sparql))
+            with self._publishing.reading():
+                return bool(self._store.query(sparql))
         except (SyntaxError, ValueError) as exc:
             raise QueryError(str(exc)) from None
 

@@ -370,7 +370,7 @@ def test_every_page_failing_raises(site: Site) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({}, r"options\.start_urls is missing"),
+        ({}, r"options\.start_urls is required: give .* \(the portal's home page"),
         ({"start_urls": ["ftp://x/"]}, r"`ftp://x/` is not an http\(s\) URL"),
         ({"start_urls": ["http://a.example/"], "max_page": 3}, r"did you mean `max_pages`"),
         (
@@ -396,7 +396,7 @@ def test_every_page_failing_raises(site: Site) -> None:
         ),
         (
             {"start_urls": ["http://a.example/"], "extract": ["rdfa"]},
-            r"options\.extract must list some of jsonld, microdata, fields",
+            r"options\.extract must be a list of some of jsonld, microdata, fields, not \['rdfa'\]",
         ),
         (
             {"start_urls": ["http://a.example/"], "extract": ["jsonld"], "fields": {"n": "css:h1"}},

@@ -11,7 +11,6 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from harvesters import HarvestContext, get_harvester
-from harvesters.rdf import ntriples_chunks
 from hub.errors import HarvestError
 from hub.validation import load_shapes, validate_graph
 
@@ -151,18 +150,6 @@ def test_base_iri_resolves_relative_iris(tmp_path: Path) -> None:
     ]
     with pytest.raises(HarvestError, match=r"rel.ttl is not valid turtle: .*set options.base_iri"):
         harvest({"path": "rel.ttl"}, tmp_path)
-
-
-def test_ntriples_chunks_helper() -> None:
-    triple = ox.Triple(
-        ox.NamedNode("https://e.example/s"),
-        ox.NamedNode("https://e.example/p"),
-        ox.Literal("x", language="it"),
-    )
-    assert list(ntriples_chunks([triple] * 3, per_chunk=2)) == [
-        b'<https://e.example/s> <https://e.example/p> "x"@it .\n' * 2,
-        b'<https://e.example/s> <https://e.example/p> "x"@it .\n',
-    ]
 
 
 # --- errors -------------------------------------------------------------------------

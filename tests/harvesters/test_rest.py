@@ -371,12 +371,12 @@ def test_rate_limit_is_respected(api: ApiServer) -> None:
 @pytest.mark.parametrize(
     ("options", "needle"),
     [
-        ({}, "options.url is missing"),
+        ({}, "options.url is required: give a non-empty string (the http(s) URL of the API)"),
         ({"url": "ftp://x/y"}, "is not an http(s) URL"),
         ({"url": "http://x", "pagin": {}}, "did you mean `paging`?"),
         (
             {"url": "http://x", "paging": {"type": "pages"}},
-            "options.paging.type `pages` is not one of",
+            "options.paging.type must be one of `none`, `page`, `offset`, `cursor`, `link`, not 'pages'",
         ),
         (
             {"url": "http://x", "paging": {"type": "cursor", "page_param": "p"}},
@@ -384,18 +384,18 @@ def test_rate_limit_is_respected(api: ApiServer) -> None:
         ),
         (
             {"url": "http://x", "paging": {"type": "offset"}},
-            "options.paging.size (records per page) is needed",
+            "options.paging.size is required: give a positive whole number (records per page)",
         ),
         (
             {"url": "http://x", "paging": {"type": "page", "size": 0}},
-            "options.paging.size must be a whole number >= 1",
+            "options.paging.size must be a positive whole number (records per page), not 0",
         ),
         (
             {"url": "http://x", "paging": {"type": "cursor", "size": 10}},
             "needs options.paging.limit_param",
         ),
         ({"url": "http://x", "paging": "cursor"}, "options.paging must be a table"),
-        ({"url": "http://x", "since": {"field": "updated_at"}}, "options.since.param is missing"),
+        ({"url": "http://x", "since": {"field": "updated_at"}}, "options.since.param is required"),
         ({"url": "http://x", "params": {"a": [1]}}, "options.params.a must be a string"),
         ({"url": "http://x", "records": "a[?x]"}, "options.records: JSONPath"),
         ({"url": "http://x", "conditional": "yes"}, "options.conditional must be true or false"),

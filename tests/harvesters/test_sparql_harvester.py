@@ -206,7 +206,7 @@ def test_token_never_appears_in_messages(closed_port: int, monkeypatch: pytest.M
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"query": ALL}, "options.endpoint must be the http(s) URL"),
+        ({"query": ALL}, "options.endpoint is required: give a non-empty string (the http(s) URL"),
         ({"endpoint": "ftp://x/q", "query": ALL}, "options.endpoint must be the http(s) URL"),
         ({"endpoint": "http://x/q"}, "options.query is required"),
         (
@@ -223,7 +223,7 @@ def test_token_never_appears_in_messages(closed_port: int, monkeypatch: pytest.M
         ),
         (
             {"endpoint": "http://x/q", "query": ALL, "auth": {"type": "oauth"}},
-            "options.auth must be a table",
+            "options.auth.type must be one of `bearer`, `api_key`, `basic`, not 'oauth'",
         ),
         (
             {"endpoint": "http://x/q", "query": ALL, "retries": 2},

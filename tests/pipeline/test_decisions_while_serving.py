@@ -15,7 +15,6 @@ import requests
 from hub.cli import main
 from hub.pipeline.run import run_source
 from tests.pipeline.conftest import MiniHub
-from tests.pipeline.test_publish import assert_exactly_published
 
 TOKEN = "a-test-token-of-32-characters-xx"
 

@@ -29,8 +29,7 @@ def triples_of_file(path) -> set[str]:
 
 def triples_of_graph(minihub: MiniHub) -> set[str]:
     return {
-        str(ox.Triple(q.subject, q.predicate, q.object))
-        for q in minihub.store.quads(minihub.live)
+        str(ox.Triple(q.subject, q.predicate, q.object)) for q in minihub.store.quads(minihub.live)
     }
 
 
@@ -189,7 +188,9 @@ def test_runs_left_running_are_marked_interrupted(minihub: MiniHub) -> None:
 
     from hub.iris import MH
 
-    report = RunReport(source="places", run_id="20260101T000000000000Z-dead", started=datetime.now(UTC))
+    report = RunReport(
+        source="places", run_id="20260101T000000000000Z-dead", started=datetime.now(UTC)
+    )
     record_run(minihub.store, minihub.config, report)  # status "running", as a killed run leaves it
     done = Publisher(minihub.config, minihub.store).recover()
     assert any("marked `interrupted`" in line for line in done)
@@ -273,10 +274,14 @@ def test_blank_nodes_are_published_as_skolem_iris(minihub: MiniHub) -> None:
     from hub.pipeline.versions import sort_version
 
     raw = version.with_suffix(".unsorted")
-    raw.write_text('_:a <https://schema.org/name> "x" .\n<https://e/x> <https://schema.org/p> _:a .\n')
+    raw.write_text(
+        '_:a <https://schema.org/name> "x" .\n<https://e/x> <https://schema.org/p> _:a .\n'
+    )
     publisher = Publisher(minihub.config, minihub.store, subscribers=[])
     sort_version(raw, version, genid=publisher.genid("places"))
-    report = RunReport(source="places", run_id=version.stem, started=__import__("datetime").datetime.now())
+    report = RunReport(
+        source="places", run_id=version.stem, started=__import__("datetime").datetime.now()
+    )
     publisher.publish("places", version, report)
     subjects = {q.subject.value for q in minihub.store.quads(minihub.live)}
     assert f"{minihub.config.base_iri}.well-known/genid/places/a" in subjects

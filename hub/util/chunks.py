@@ -5,11 +5,16 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 
+__all__ = ["ChunkReader"]
+
 
 class ChunkReader(io.RawIOBase):
     """Reads the bytes of `chunks` in order; the producer runs only as fast as the reader reads.
 
     An exception raised by the producer surfaces in the reader's `read()` call.
+
+        >>> ChunkReader([b"ab", b"c"]).read()
+        b'abc'
     """
 
     def __init__(self, chunks: Iterable[bytes]) -> None:

@@ -1,0 +1,9 @@
+"""Neutral helpers that harvesters, mapping and pipeline share.
+
+Standard library and pyoxigraph only: nothing here imports another `hub` module or
+`harvesters` (tests/test_import_arrows.py keeps it so), so any layer may use it.
+
+    chunks     ChunkReader: a binary file over an iterator of byte chunks
+    jsonpath   the JSONPath subset mappings and the `rest` kind use
+    ntriples   ntriples_chunks: triples as UTF-8 N-Triples chunks
+"""
