@@ -8,7 +8,9 @@ same run it measures, each in a fresh child process with a fresh store:
 - hub:   `hub harvest` of the CSV through the whole pipeline (files harvester,
          YARRRML mapping, staging, SHACL validation, atomic publish, provenance).
 
-Prints rows/s, triples/s, seconds per phase and peak memory (max RSS). Usage:
+Prints rows/s, triples/s, seconds per phase and peak memory (max RSS); then, from
+bench/bench_republish.py, the time to re-publish sources of 1M and 5M triples, the
+longest time any reader saw no or a partial graph (must be 0) and peak memory. Usage:
 
     python bench/bench_publish.py                 # 1,000,000 rows (and 100,000 for memory growth)
     python bench/bench_publish.py --rows 200000 --small 20000
@@ -245,6 +247,14 @@ def main() -> None:
         help="a smaller run to show whether peak memory grows with rows (0: skip)",
     )
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--republish",
+        type=int,
+        nargs="*",
+        default=[1_000_000, 5_000_000],
+        help="also re-publish sources of these many triples while readers query them "
+        "(bench/bench_republish.py); none to skip",
+    )
     parser.add_argument("--phase", choices=["floor", "hub"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -256,6 +266,13 @@ def main() -> None:
     sizes = [s for s in (args.small, args.rows) if s]
     results = [measure(rows, work) for rows in sizes]
     report(results)
+    if args.republish:
+        import bench_republish
+
+        republished = []
+        for triples in args.republish:
+            republished += bench_republish.run_size(work, triples)
+        bench_republish.report(republished)
 
 
 if __name__ == "__main__":

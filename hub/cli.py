@@ -126,18 +126,6 @@ def _decision(config: HubConfig, args: argparse.Namespace, action: str) -> int:
     return 0 if report.status in ("published", "unchanged", "rejected") else 1
 
 
-def cmd_approve(config: HubConfig, args: argparse.Namespace) -> int:
-    return _decision(config, args, "approve")
-
-
-def cmd_reject(config: HubConfig, args: argparse.Namespace) -> int:
-    return _decision(config, args, "reject")
-
-
-def cmd_rollback(config: HubConfig, args: argparse.Namespace) -> int:
-    return _decision(config, args, "rollback")
-
-
 def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
     if not config.store_path.exists():
         print(f"(no store yet at {config.store_path}: run `hub harvest`)")
@@ -276,20 +264,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="the run whose snapshot to replay (default: the newest)")
     p.set_defaults(func=cmd_remap)
 
-    p = sub.add_parser("approve", help="publish a run that was held for review")
-    p.add_argument("source")
-    p.add_argument("--run", help="the held run (default: the newest)")
-    p.set_defaults(func=cmd_approve)
-
-    p = sub.add_parser("reject", help="discard a run that was held for review")
-    p.add_argument("source")
-    p.add_argument("--run", help="the held run (default: the newest)")
-    p.set_defaults(func=cmd_reject)
-
-    p = sub.add_parser("rollback", help="publish again an earlier version of a source")
-    p.add_argument("source")
-    p.add_argument("--run", help="the version (a run id; default: the one before the current)")
-    p.set_defaults(func=cmd_rollback)
+    for action, text, run_help in (
+        ("approve", "publish a run that was held for review", "the held run (default: the newest)"),
+        ("reject", "discard a run that was held for review", "the held run (default: the newest)"),
+        (
+            "rollback",
+            "publish again an earlier version of a source",
+            "the version (a run id; default: the one before the current)",
+        ),
+    ):
+        p = sub.add_parser(action, help=text)
+        p.add_argument("source")
+        p.add_argument("--run", help=run_help)
+        p.set_defaults(func=lambda config, args, action=action: _decision(config, args, action))
 
     p = sub.add_parser("sources", help="list sources with their last run")
     p.set_defaults(func=cmd_sources)
