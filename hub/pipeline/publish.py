@@ -405,7 +405,7 @@ class Publisher:
             read_facts(layout.version_facts(source, to_run)),
         )
         reason = str(entry.get("reason") or "run")
-        if version.exists() and removed.exists() and added.exists():
+        if version.is_file() and removed.is_file() and added.is_file():
             change = Change(
                 source, self.iris.source_graph(source), entry.get("from_run"), to_run,
                 version, removed, added, ChangeCounts(count_lines(removed), count_lines(added)),
@@ -413,7 +413,7 @@ class Publisher:
             how = self._write(change)
             self._finish(change, report, reason=reason)
             return f"{source}: finished the interrupted publish of version {to_run} ({how})"
-        if version.exists():
+        if version.is_file():
             journal.unlink(missing_ok=True)
             self.publish(source, version, report, reason=reason, from_store=True)
             return f"{source}: published version {to_run} again (its change set was lost)"
@@ -459,11 +459,14 @@ class Publisher:
                     run_id = Path(name).stem
                     target = self.layout.version(source, run_id)
                     sort_version(Path(name), target, genid=self.genid(source))
-                    report = self._report(source, "old journal finished at start-up", {})
-                    self.publish(source, target, report, reason="recovery", from_store=True)
-                    done.append(
-                        f"{source}: finished an old journal's publish with version {run_id}"
+                    how = (
+                        "finished"
+                        if name == entry.get("file")
+                        else "restored the last whole version"
                     )
+                    report = self._report(source, f"old journal at start-up: {how}", {})
+                    self.publish(source, target, report, reason="recovery", from_store=True)
+                    done.append(f"{source}: old journal: {how} ({run_id})")
                     break
             else:
                 done.append(
