@@ -1,4 +1,4 @@
-"""The `hub` command: harvest, sources, query, serve, demo; approve, reject, rollback."""
+"""The `hub` command: harvest, check, sources, query, serve, demo; approve, reject, rollback."""
 
 from __future__ import annotations
 
@@ -111,6 +111,20 @@ def cmd_remap(config: HubConfig, args: argparse.Namespace) -> int:
         report = run_source(config, store, args.source, replay=args.run or "latest")
     print_report(report)
     return 0 if report.ok else 1
+
+
+def cmd_check(config: HubConfig, args: argparse.Namespace) -> int:
+    """Stage, validate and gate a source without publishing; the store is never opened."""
+    import json
+
+    from hub.pipeline.check import check_source, format_text
+
+    result = check_source(config, args.source, limit=args.limit, snapshot=args.snapshot)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print(format_text(result, config))
+    return result.exit_code
 
 
 def _decision(config: HubConfig, args: argparse.Namespace, action: str) -> int:
@@ -263,6 +277,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source")
     p.add_argument("--run", help="the run whose snapshot to replay (default: the newest)")
     p.set_defaults(func=cmd_remap)
+
+    p = sub.add_parser(
+        "check",
+        help="harvest, map and validate a source into a scratch folder and show what a run "
+        "would do (exit 0: would publish, 3: held, 1: failed); publishes nothing",
+    )
+    p.add_argument("source")
+    p.add_argument("--limit", type=int, default=3, help="records to show with their triples")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument(
+        "--snapshot", action="store_true", help="map the latest raw snapshot instead of harvesting"
+    )
+    p.set_defaults(func=cmd_check)
 
     for action, text, run_help in (
         ("approve", "publish a run that was held for review", "the held run (default: the newest)"),

@@ -17,7 +17,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyoxigraph as ox
 from apscheduler.triggers.cron import CronTrigger
@@ -89,13 +89,24 @@ class Schedule(_Strict):
         return int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
 
 
+# What a gate of `hub.pipeline.gates` does when it trips: tell, hold for review, or fail.
+GateAction = Literal["warn", "hold", "fail"]
+
+
 class Quality(_Strict):
-    """Gates a run must pass before it is published."""
+    """Gates a run must pass before it is published (see `hub.pipeline.gates`)."""
 
     max_error_rate: float = Field(0.05, ge=0, le=1)
     min_records: int = Field(1, ge=0)
     fail_on_shacl_violation: bool = True
     max_drop: float = Field(0.5, ge=0, le=1)
+    # The damage gates: each "warn", "hold" (for `hub approve`/`hub reject`) or "fail".
+    unmatched_reference: GateAction = "hold"
+    vanished_property: GateAction = "hold"
+    vanished_property_share: float = Field(0.8, gt=0, le=1)
+    unknown_concept: GateAction = "hold"
+    record_drop: GateAction = "hold"
+    no_triples: GateAction = "hold"
 
 
 class Project(_Strict):
@@ -234,7 +245,10 @@ class HubConfig(_Strict):
             ) from None
 
     def quality_for(self, source: SourceConfig) -> Quality:
-        return source.quality or self.quality
+        """[quality], with the settings the source's own `quality` table gives replacing them."""
+        if source.quality is None:
+            return self.quality
+        return self.quality.model_copy(update=source.quality.model_dump(exclude_unset=True))
 
     def known_projects(self) -> set[str]:
         """Ids of the projects a source may belong to: the programme file's and [projects]."""

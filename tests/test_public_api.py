@@ -14,7 +14,7 @@ def test_all_names_exist_and_are_documented() -> None:
 def test_public_surface_is_deliberate() -> None:
     public = {n for n in dir(hub) if not n.startswith("_")}
     modules = {"api", "catalog", "cli", "config", "errors", "iris", "mapping", "pipeline",
-               "scheduler", "store", "layout", "running", "util", "validation", "demo", "readmodel", "import_module",
+               "scheduler", "store", "layout", "running", "metrics", "util", "validation", "demo", "readmodel", "import_module",
                "Any"}
     assert public - modules == set(hub.__all__)
 

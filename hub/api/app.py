@@ -7,6 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from hub.api import admin, health, root, sparql, v1
 from hub.api.errors import install_error_handlers
+from hub.api.metrics import install_metrics
 from hub.api.results import MAX_RESULT_BYTES
 from hub.config import HubConfig
 from hub.store import Store
@@ -42,4 +43,5 @@ def create_app(config: HubConfig, store: Store, *, scheduler: object | None = No
     app.include_router(health.router)
     app.include_router(admin.router)
     app.include_router(v1.router)
+    install_metrics(app, config, store)  # /metrics, and every request timed by route
     return app

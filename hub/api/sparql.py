@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.api import void
 from hub.api.deps import ConfigDep, StoreDep
 from hub.api.errors import ApiError
+from hub.api.metrics import observe_query
 from hub.api.negotiation import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -148,7 +149,8 @@ def _build(
 async def _answer(request: Request, store: Store, query: QueryRequest) -> Response:
     """Run the query off the event loop and send its serialized result."""
     limit = request.app.state.max_result_bytes
-    result = await run_in_threadpool(run_query, store, query, limit)
+    with observe_query(request):
+        result = await run_in_threadpool(run_query, store, query, limit)
     return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
 
 

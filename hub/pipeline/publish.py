@@ -27,14 +27,15 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hub.config import HubConfig
-from hub.errors import HubError
+from hub.errors import HubError, StoreError
 from hub.iris import MH, Iris
 from hub.layout import DataLayout
 from hub.mapping.terms import nt_literal
@@ -51,6 +52,8 @@ PUBLISHED_RUN = MH + "publishedRun"
 _ENVELOPE = 4096
 # Deletes written in steps go in blocks of this many bytes of N-Triples.
 STEP_BYTES = 16 * 1024 * 1024
+# Tries of a write the store did not take (1 + 2 + 4 + 8 s apart: a restarting child).
+WRITE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,9 @@ class Publisher:
         `from_store`: compare with the graph as the store holds it, not with the version
         its marker names (after an interrupted publish, the two may differ).
         """
+        journal = self.layout.journal(source)
+        if journal.exists():  # a publish of this source stopped half-way: finish it first
+            log.warning("recovery: %s", self._recover_journal(journal))
         current = self.published_run(source)
         old = self._current_file(source, current, from_store)
         removed, added = self.layout.change_set(source, run_id)
@@ -196,31 +202,62 @@ class Publisher:
         self._finish(change, report, reason=reason)
 
     def _write(self, change: Change) -> str:
-        """Write the change to the store; 'one transaction' or 'in steps'."""
-        store, graph = self.store, sparql_iri(change.graph)
-        marker = self._marker(change.source, change.to_run)
+        """Write the change to the store; 'one transaction' or 'in steps'.
+
+        Every step can be repeated, so a store that stops answering half-way (its child
+        server died and is being restarted) is simply asked again, a few times, before
+        the publish fails; in steps, the read gate stays closed meanwhile.
+        """
+        store = self.store
         size = change.removed.stat().st_size + change.added.stat().st_size + _ENVELOPE
         caps = store.capabilities
         if caps.atomic_updates and size <= caps.max_update_bytes:
-            parts = []
-            if change.counts.removed or change.removed.stat().st_size:
-                parts.append(
-                    f"DELETE DATA {{ GRAPH {graph} {{\n{change.removed.read_text('utf-8')}}} }}"
-                )
-            if change.counts.added or change.added.stat().st_size:
-                parts.append(
-                    f"INSERT DATA {{ GRAPH {graph} {{\n{change.added.read_text('utf-8')}}} }}"
-                )
-            parts.append(marker)
-            store.update(";\n".join(parts))
+            self._again(lambda: store.update(self._one_request(change)), change)
             return "one transaction"
         with store.publishing():
-            for block in ntriples_blocks(change.removed, min(STEP_BYTES, caps.max_update_bytes)):
-                store.update(f"DELETE DATA {{ GRAPH {graph} {{\n{block.decode('utf-8')}}} }}")
-            if change.added.stat().st_size:
-                store.add_file(change.graph, change.added)
-            store.update(marker)
+            self._again(lambda: self._steps(change), change)
         return "in steps"
+
+    def _one_request(self, change: Change) -> str:
+        graph = sparql_iri(change.graph)
+        parts = []
+        if change.removed.stat().st_size:
+            parts.append(
+                f"DELETE DATA {{ GRAPH {graph} {{\n{change.removed.read_text('utf-8')}}} }}"
+            )
+        if change.added.stat().st_size:
+            parts.append(f"INSERT DATA {{ GRAPH {graph} {{\n{change.added.read_text('utf-8')}}} }}")
+        parts.append(self._marker(change.source, change.to_run))
+        return ";\n".join(parts)
+
+    def _steps(self, change: Change) -> None:
+        store, graph = self.store, sparql_iri(change.graph)
+        limit = min(STEP_BYTES, store.capabilities.max_update_bytes)
+        for block in ntriples_blocks(change.removed, limit):
+            store.update(f"DELETE DATA {{ GRAPH {graph} {{\n{block.decode('utf-8')}}} }}")
+        if change.added.stat().st_size:
+            store.add_file(change.graph, change.added)
+        store.update(self._marker(change.source, change.to_run))
+
+    @staticmethod
+    def _again(write: Callable[[], object], change: Change) -> None:
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                write()
+                return
+            except StoreError as exc:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                pause = 2**attempt
+                log.warning(
+                    "publish of %s version %s: the store did not take the write (%s); "
+                    "writing it again in %d s",
+                    change.source,
+                    change.to_run,
+                    exc,
+                    pause,
+                )
+                time.sleep(pause)
 
     def _finish(self, change: Change, report: RunReport, *, reason: str) -> None:
         layout = self.layout

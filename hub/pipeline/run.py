@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ from hub.iris import Iris
 from hub.layout import DataLayout
 from hub.mapping.compile import load_mapping
 from hub.mapping.runner import MappingRunner
+from hub.pipeline import gates
 from hub.pipeline.construct import construct_chunks, load_construct
 from hub.pipeline.events import Started
 from hub.pipeline.programme import known_projects
@@ -37,9 +39,9 @@ from hub.store import staging_store
 from hub.store.base import Store
 from hub.store.oxigraph import OxigraphStore
 from hub.util.chunks import ChunkReader
-from hub.validation import load_shapes, validate_graph
+from hub.validation import ValidationReport, load_shapes, validate_graph
 
-__all__ = ["SourceRun", "new_run_id", "run_source"]
+__all__ = ["SourceRun", "StagedRun", "Workspace", "new_run_id", "run_source"]
 
 log = logging.getLogger("hub.pipeline")
 Progress = Callable[[int], None]
@@ -57,123 +59,161 @@ def _tee(chunks: Iterable[bytes], out: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-class SourceRun:
-    """Runs one source once; `execute()` returns the report and never raises for bad data."""
+@dataclass(frozen=True)
+class Workspace:
+    """Where staging writes: the throw-away staging store, the version as mapped, then sorted."""
+
+    staging: Path
+    unsorted: Path
+    version: Path
+
+    @classmethod
+    def of_run(cls, layout: DataLayout, source: str, run_id: str) -> Workspace:
+        """A run's own places in the data folder (the version becomes a kept version)."""
+        return cls(
+            layout.staging(source, run_id),
+            layout.unsorted_version(source, run_id),
+            layout.version(source, run_id),
+        )
+
+    @classmethod
+    def scratch(cls, folder: Path) -> Workspace:
+        """Places in a folder of their own, outside the data folder (`hub check`)."""
+        return cls(folder / "staging", folder / "version.unsorted", folder / "version.nt")
+
+
+class StagedRun:
+    """Harvest (or replay), map, stage, validate, sort and pass the gates; publishes nothing.
+
+    `stage()` is what a run and `hub check` share: it needs no store, and leaves the sorted
+    version in `workspace.version` and the gates' findings in `verdict`.
+    """
 
     def __init__(
         self,
         config: HubConfig,
-        store: Store,
         source: SourceConfig,
         *,
+        workspace: Workspace | None = None,
         progress: Progress | None = None,
         replay: str | None = None,
-        publisher: Publisher | None = None,
+        keep_raw: bool = True,
+        conditional: bool = True,
+        sample: int = 0,
     ) -> None:
         self.config = config
-        self.store = store
         self.source = source
         self.iris = Iris(config.base_iri)
         self.progress = progress
         self.replay = replay  # a run id, or "latest": map a raw snapshot instead of harvesting
-        self.publisher = publisher or Publisher(config, store)
         now = datetime.now(UTC)
         self.report = RunReport(
             source=source.id, run_id=new_run_id(now), started=now, mapping_file=source.mapping
         )
         self.live = self.iris.source_graph(source.id)
         self.layout = layout = DataLayout(config.data_path)
-        run_id = self.report.run_id
-        self.unsorted = layout.unsorted_version(source.id, run_id)
-        self.version_file = layout.version(source.id, run_id)
-        self.snapshots = SnapshotStore(config.data_path, source.id, config.hub.raw_keep)
+        self.workspace = workspace or Workspace.of_run(layout, source.id, self.report.run_id)
+        self.unsorted = self.workspace.unsorted
+        self.version_file = self.workspace.version
+        # keep_raw=False: a check neither writes a raw snapshot nor prunes the old ones.
+        self.snapshots = SnapshotStore(
+            config.data_path, source.id, config.hub.raw_keep if keep_raw else 0
+        )
         self.state = load_state(config.data_path, source.id)
-        self.context = HarvestContext(previous=dict(self.state.harvest))
+        # conditional=False: a full harvest, whatever the source said last time (ETag, since).
+        self.context = HarvestContext(previous=dict(self.state.harvest) if conditional else {})
+        self.quality = config.quality_for(source)
+        self.verdict = gates.Verdict()
+        self.stop_at_failure = True  # a run stops at the first failing gate; a check goes on
+        self.sample_size = sample
+        self.sample: list[Any] = []  # the first records, for `hub check`
+        self.runner: MappingRunner | None = None
+        self.validation: ValidationReport | None = None
 
-    # -- the run -----------------------------------------------------------
-    def execute(self) -> RunReport:
-        report = self.report
-        publisher = self.publisher
-        try:
-            self._check_project()
-            describe_source(self.store, self.config, self.source)
-            publisher.events.emit(Started(report))
-            with staging_store(self.layout.staging(self.source.id, report.run_id)) as staging:
-                with self._phase("harvest+map+stage"):
-                    self._stage(staging)
-                if self.context.unchanged:
-                    report.status = "unchanged"
-                    report.message = "the source reports no change since the last published run"
-                    return report
-                if self.context.incremental:
-                    with self._phase("merge"):
-                        self._merge_previous(staging)
-                self._gate()
-                with self._phase("validate"):
-                    self._validate(staging)
-            with self._phase("sort"):
-                sort_version(
-                    self.unsorted, self.version_file, genid=publisher.genid(self.source.id)
-                )
-                self.unsorted.unlink(missing_ok=True)
-            write_facts(
-                self.layout.version_facts(self.source.id, report.run_id), self._version_facts()
+    def genid(self) -> str:
+        """The prefix of skolem IRIs for this source's blank nodes (as `Publisher.genid`)."""
+        return f"{self.iris.base}.well-known/genid/{self.source.id}/"
+
+    def published_version(self) -> Path | None:
+        """The version file of the last published run (by the state file), if it is kept."""
+        if not self.state.run_id:
+            return None
+        path = self.layout.version(self.source.id, self.state.run_id)
+        return path if path.exists() else None
+
+    # -- staging and gates -------------------------------------------------
+    def stage(self) -> bool:
+        """Stage the source into the workspace and run every gate; False if the source is unchanged.
+
+        Raises HubError for a broken source or mapping, and (when `stop_at_failure`) at the
+        first gate whose finding fails the run, with its cause in `report.message`.
+        """
+        report, quality = self.report, self.quality
+        with staging_store(self.workspace.staging) as staging:
+            with self._phase("harvest+map+stage"):
+                self._stage(staging)
+            if self.context.unchanged:
+                report.status = "unchanged"
+                report.message = "the source reports no change since the last published run"
+                return False
+            if self.context.incremental:
+                with self._phase("merge"):
+                    self._merge_previous(staging)
+            self._judge(gates.count_gates(report.records, report.record_errors, quality))
+            if self.runner is not None:
+                self._judge(gates.unmatched_references(self.runner, quality))
+            self._judge(
+                gates.no_triples(report.records, report.record_errors, report.triples, quality)
             )
-            if self._held():
-                return report
-            with self._phase("publish"):
-                change = publisher.prepare(self.source.id, self.version_file, report.run_id)
-                if change.counts.empty and change.from_run is not None:
-                    publisher.discard(change)
-                    self._unchanged()
-                    return report
-                report.ended = datetime.now(UTC)
-                publisher.apply(change, report)
-        except HubError as exc:
-            report.status = "failed"
-            report.message = report.message or str(exc)
-        except Exception as exc:  # a bug or an unexpected fault: still never publish
-            log.exception("run of source %s failed unexpectedly", self.source.id)
-            report.status = "failed"
-            report.message = f"unexpected {type(exc).__name__}: {exc}"
-        except BaseException:  # Ctrl-C, SIGTERM: say so, then stop
-            report.status = "interrupted"
-            report.message = "stopped by a signal before it ended; nothing was published"
-            raise
-        finally:
-            report.ended = report.ended or datetime.now(UTC)
+            with self._phase("validate"):
+                self._validate(staging)
+        with self._phase("sort"):
+            sort_version(self.unsorted, self.version_file, genid=self.genid())
             self.unsorted.unlink(missing_ok=True)
-            journalled = publisher.journalled(self.source.id) == report.run_id
-            if report.status not in ("published", "held") and not journalled:
-                # (a publish stopped half-way keeps its version: the next start finishes it)
-                self.version_file.unlink(missing_ok=True)
-                self.layout.version_facts(self.source.id, report.run_id).unlink(missing_ok=True)
-            self.snapshots.prune()
-            if report.status != "published":  # a publish told its subscribers already
-                with self._phase("provenance"):
-                    publisher.finished(report)
-        return report
+        with self._phase("gates"):
+            previous = self.published_version()
+            self._judge(gates.vanished_properties(previous, self.version_file, quality))
+            self._judge(gates.unknown_concepts(self.version_file, self.config, quality))
+            incremental = self.context.incremental
+            self._judge(
+                gates.record_drop(
+                    report.records, self.state.records, incremental=incremental, quality=quality
+                )
+            )
+        return True
 
-    def _version_facts(self) -> dict[str, Any]:
-        records = self.report.records
-        if self.context.incremental:
-            records = max(records, self.state.records)
-        return {
-            "run_id": self.report.run_id,
-            "records": records,
-            "triples": self.report.triples,
-            "harvest": dict(self.context.state) or dict(self.state.harvest),
-        }
-
-    def _unchanged(self) -> None:
+    def _judge(self, findings: list[gates.Finding]) -> None:
+        """Add the findings to the verdict and the report; stop at a failure if asked to."""
+        if not findings:
+            return
+        self.verdict.add(findings)
         report = self.report
-        report.status = "unchanged"
-        report.message = "the harvest gave exactly the published triples; nothing re-published"
-        if self.context.state:  # keep the new ETag / since for the next conditional request
-            from hub.pipeline.state import save_state
+        for finding in findings:
+            if finding.gate in ("min_records", "max_error_rate", "fail_on_shacl_violation"):
+                continue  # their one message is the run's message; the errors say the rest
+            (report.warnings if finding.action == "warn" else report.errors).append(finding.message)
+        if self.stop_at_failure and any(f.action == "fail" for f in findings):
+            report.message = self.failure_message()
+            raise HubError(report.message)
 
-            self.state.harvest = dict(self.context.state)
-            save_state(self.config.data_path, self.source.id, self.state)
+    def failure_message(self) -> str:
+        """Why the run fails, from the failing findings."""
+        failing = self.verdict.of("fail")
+        if len(failing) == 1 and failing[0].gate in (
+            "min_records",
+            "max_error_rate",
+            "fail_on_shacl_violation",
+        ):
+            return failing[0].message
+        return self.verdict.causes("fail") + " — nothing was published"
+
+    def hold_message(self) -> str:
+        """Why the run is held, and what the steward can do."""
+        source = self.source.id
+        return (
+            f"{self.verdict.causes('hold')}; held for review: `hub approve {source}` publishes "
+            f"it, `hub reject {source}` discards it, the next good harvest replaces it"
+        )
 
     @contextmanager
     def _phase(self, name: str) -> Iterator[None]:
@@ -183,13 +223,6 @@ class SourceRun:
         finally:
             phases = self.report.phases
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - start
-
-    def _check_project(self) -> None:
-        if self.source.project not in known_projects(self.store, self.config):
-            raise HubError(
-                f"sources.{self.source.id}.project: unknown project `{self.source.project}`; "
-                "use a project id of ontology/programme.ttl or declare it under [projects]"
-            )
 
     # -- staging -----------------------------------------------------------
     def _stage(self, staging: OxigraphStore) -> None:
@@ -209,6 +242,12 @@ class SourceRun:
         records = harvest(self.source.id, options, root=self.config.root, context=self.context)
         return self.snapshots.tee_records(records, self.report.run_id)
 
+    def _sampled(self, records: Iterable[Any]) -> Iterator[Any]:
+        for record in records:
+            if len(self.sample) < self.sample_size:
+                self.sample.append(record)
+            yield record
+
     def _stage_records(self, staging: OxigraphStore, harvest: Any) -> None:
         report, source = self.report, self.source
         path = self.config.resolve(source.mapping)
@@ -221,8 +260,8 @@ class SourceRun:
             )
         mapping = load_mapping(path, source_id=source.id, iris=self.iris, display=source.mapping)
         report.mapping_hash = mapping.sha256
-        runner = MappingRunner(mapping, source=source.id, record_key=source.key)
-        chunks = runner.run(self._counted(self._records(harvest)))
+        self.runner = runner = MappingRunner(mapping, source=source.id, record_key=source.key)
+        chunks = runner.run(self._counted(self._sampled(self._records(harvest))))
         try:
             self._load(staging, chunks, self.live, tee_version=True)
         finally:
@@ -230,8 +269,6 @@ class SourceRun:
             report.records, report.record_errors = stats.records, stats.failed
             report.triples = stats.triples
             report.errors = [f.message(source.id) for f in stats.failures]
-            if not self.context.unchanged:
-                report.warnings = runner.unmatched_references()
 
     def _stage_rdf(self, staging: OxigraphStore, harvest: Any) -> None:
         source = self.source
@@ -293,10 +330,8 @@ class SourceRun:
 
     def _merge_previous(self, staging: OxigraphStore) -> None:
         """Incremental harvest: keep the published entities the new records did not touch."""
-        previous = (
-            self.layout.version(self.source.id, self.state.run_id) if self.state.run_id else None
-        )
-        if previous is None or not previous.exists():
+        previous = self.published_version()
+        if previous is None:
             return
         staging.bulk_load([previous.open("rb")], RAW_GRAPH + "/previous")
         staging.update(
@@ -307,63 +342,127 @@ class SourceRun:
         staging.dump_graph_to(self.live, self.unsorted)
         self.report.triples = staging.graph_size(self.live)
 
-    # -- gates ---------------------------------------------------------------
-    def _gate(self) -> None:
-        report = self.report
-        quality = self.config.quality_for(self.source)
-        if report.records < quality.min_records:
-            report.message = (
-                f"{report.records} records harvested, fewer than the minimum {quality.min_records}; "
-                "check the source (empty file, wrong query?) — nothing was published"
-            )
-            raise HubError(report.message)
-        rate = report.record_errors / report.records if report.records else 0.0
-        if rate > quality.max_error_rate:
-            report.message = (
-                f"{report.record_errors} of {report.records} records ({rate:.0%}) could not be "
-                f"mapped, above the limit of {quality.max_error_rate:.0%}; fix the mapping or "
-                "the data (see the errors) — nothing was published"
-            )
-            raise HubError(report.message)
-
     def _validate(self, staging: OxigraphStore) -> None:
         shapes_file = self.config.shapes_path
         if not shapes_file.exists():
             raise HubError(f"shapes file {shapes_file} not found; fix hub.shapes in the config")
         shapes = _shapes(str(shapes_file), shapes_file.stat().st_mtime)
         result = validate_graph(staging, self.live, shapes)
+        self.validation = result
         self.report.violations = result.error_count
         for violation in result.violations[:100]:
             if violation.severity == "sh:Violation":
                 self.report.errors.append(violation.message)
             else:
                 self.report.warnings.append(f"{violation.severity}: {violation.message}")
-        if result.error_count and self.config.quality_for(self.source).fail_on_shacl_violation:
-            self.report.message = (
-                f"{result.error_count} SHACL violation(s) in the staged data; "
-                "fix the mapping or the data — nothing was published"
-            )
-            raise HubError(self.report.message)
+        self._judge(gates.shacl_gate(result, self.quality))
 
-    def _held(self) -> bool:
-        """Hold a full harvest far smaller than the last published one, for a steward to approve."""
-        quality = self.config.quality_for(self.source)
-        last = self.state.records
-        if self.context.incremental or not last:
-            return False
-        if self.report.records >= last * (1 - quality.max_drop):
-            return False
+
+class SourceRun(StagedRun):
+    """Runs one source once; `execute()` returns the report and never raises for bad data."""
+
+    def __init__(
+        self,
+        config: HubConfig,
+        store: Store,
+        source: SourceConfig,
+        *,
+        progress: Progress | None = None,
+        replay: str | None = None,
+        publisher: Publisher | None = None,
+    ) -> None:
+        super().__init__(config, source, progress=progress, replay=replay)
+        self.store = store
+        self.publisher = publisher or Publisher(config, store)
+
+    def genid(self) -> str:
+        return self.publisher.genid(self.source.id)
+
+    # -- the run -----------------------------------------------------------
+    def execute(self) -> RunReport:
+        report = self.report
+        publisher = self.publisher
+        try:
+            self._check_project()
+            describe_source(self.store, self.config, self.source)
+            publisher.events.emit(Started(report))
+            if not self.stage():
+                return report
+            write_facts(
+                self.layout.version_facts(self.source.id, report.run_id), self._version_facts()
+            )
+            if self.verdict.outcome == "hold":
+                self._hold()
+                return report
+            with self._phase("publish"):
+                change = publisher.prepare(self.source.id, self.version_file, report.run_id)
+                if change.counts.empty and change.from_run is not None:
+                    publisher.discard(change)
+                    self._unchanged()
+                    return report
+                report.ended = datetime.now(UTC)
+                publisher.apply(change, report)
+        except HubError as exc:
+            report.status = "failed"
+            report.message = report.message or str(exc)
+        except Exception as exc:  # a bug or an unexpected fault: still never publish
+            log.exception("run of source %s failed unexpectedly", self.source.id)
+            report.status = "failed"
+            report.message = f"unexpected {type(exc).__name__}: {exc}"
+        except BaseException:  # Ctrl-C, SIGTERM: say so, then stop
+            report.status = "interrupted"
+            report.message = "stopped by a signal before it ended; nothing was published"
+            raise
+        finally:
+            report.ended = report.ended or datetime.now(UTC)
+            self.unsorted.unlink(missing_ok=True)
+            journalled = publisher.journalled(self.source.id) == report.run_id
+            if report.status not in ("published", "held") and not journalled:
+                # (a publish stopped half-way keeps its version: the next start finishes it)
+                self.version_file.unlink(missing_ok=True)
+                self.layout.version_facts(self.source.id, report.run_id).unlink(missing_ok=True)
+            self.snapshots.prune()
+            if report.status != "published":  # a publish told its subscribers already
+                with self._phase("provenance"):
+                    publisher.finished(report)
+        return report
+
+    def _version_facts(self) -> dict[str, Any]:
+        records = self.report.records
+        if self.context.incremental:
+            records = max(records, self.state.records)
+        return {
+            "run_id": self.report.run_id,
+            "records": records,
+            "triples": self.report.triples,
+            "harvest": dict(self.context.state) or dict(self.state.harvest),
+        }
+
+    def _unchanged(self) -> None:
+        report = self.report
+        report.status = "unchanged"
+        report.message = "the harvest gave exactly the published triples; nothing re-published"
+        if self.context.state:  # keep the new ETag / since for the next conditional request
+            from hub.pipeline.state import save_state
+
+            self.state.harvest = dict(self.context.state)
+            save_state(self.config.data_path, self.source.id, self.state)
+
+    def _check_project(self) -> None:
+        if self.source.project not in known_projects(self.store, self.config):
+            raise HubError(
+                f"sources.{self.source.id}.project: unknown project `{self.source.project}`; "
+                "use a project id of ontology/programme.ttl or declare it under [projects]"
+            )
+
+    def _hold(self) -> None:
+        """Keep the version in the held folder, for a steward's `hub approve` or `hub reject`."""
         layout, source_id, run_id = self.layout, self.source.id, self.report.run_id
         layout.held(source_id).mkdir(parents=True, exist_ok=True)
         layout.version_facts(source_id, run_id).replace(layout.held_facts(source_id, run_id))
         self.version_file.replace(layout.held_version(source_id, run_id))
         self.report.status = "held"
-        self.report.message = (
-            f"{self.report.records} records, {1 - self.report.records / last:.0%} fewer than the "
-            f"{last} of the last published run (limit {quality.max_drop:.0%}); held for review: "
-            f"`hub approve {self.source.id}` publishes it, the next good harvest replaces it"
-        )
-        return True
+        self.report.message = self.hold_message()
 
 
 def _sha256(path: Path) -> str:

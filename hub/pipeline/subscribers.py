@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hub.config import HubConfig
 from hub.layout import DataLayout
+from hub.metrics import count_runs
 from hub.pipeline.events import Event, Published, Subscriber
 from hub.pipeline.provenance import record_run
 from hub.readmodel import rebuild_source
@@ -83,5 +84,5 @@ def change_log(config: HubConfig) -> Subscriber:
 
 
 def default_subscribers(config: HubConfig, store: Store) -> list[Subscriber]:
-    """Provenance first (the run's record), then the read model, then the change log."""
-    return [provenance(config, store), read_model(config), change_log(config)]
+    """Provenance first (the run's record), then the read model, the change log, metrics."""
+    return [provenance(config, store), read_model(config), change_log(config), count_runs]

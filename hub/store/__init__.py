@@ -52,6 +52,7 @@ def _http_to(url: str, config: HubConfig, server: OxigraphServer | None = None) 
         max_update_bytes=config.store.max_update_bytes,
         on_close=server.stop if server else None,
         on_overrun=server.restart if server else None,
+        on_unreachable=server.ensure_alive if server else None,
     )
 
 

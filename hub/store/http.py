@@ -11,6 +11,7 @@ error, never a partial result.
 from __future__ import annotations
 
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -37,6 +38,29 @@ WRITE_TIMEOUT = (10, None)
 OXIGRAPH_MAX_UPDATE = 128 * MiB - MiB  # `oxigraph serve` refuses bodies over 128 MiB
 
 
+class _Unreachable(Exception):
+    """The server could not be reached (refused, reset): worth one more try once it is back."""
+
+
+def _forget_frames(error: BaseException) -> None:
+    """Clear the finished frames an exception (and those it chains) holds.
+
+    requests' exceptions sit in reference cycles with the frames that raised them, and
+    those frames lead up to our callers; when the query is then sent again and answers,
+    the cycle would keep a caller's frame, and the pyoxigraph result it holds, until a
+    garbage collection on another thread, which pyoxigraph refuses.
+    """
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        pending += [current.__context__, current.__cause__]
+
+
 class GraphResult:
     """The triples of a CONSTRUCT/DESCRIBE, parsed; serializes like pyoxigraph's QueryTriples."""
 
@@ -50,6 +74,13 @@ class GraphResult:
         self, output: IO[bytes] | None = None, format: ox.RdfFormat = ox.RdfFormat.N_TRIPLES
     ) -> bytes | None:  # noqa: A002
         return ox.serialize(self.triples, output, format)
+
+
+def _describe(url: str) -> str:
+    """The URL for people: scheme, host, port and path; never a user, password or query."""
+    where = urlsplit(url)
+    host = where.netloc.rpartition("@")[2]
+    return f"{where.scheme}://{host}{where.path}"
 
 
 class HttpStore:
@@ -68,6 +99,7 @@ class HttpStore:
         max_update_bytes: int | None = None,
         on_close: Any = None,
         on_overrun: Any = None,
+        on_unreachable: Any = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url
@@ -76,15 +108,19 @@ class HttpStore:
         self.max_result_bytes = max_result_bytes
         self.oxigraph = oxigraph  # Oxigraph's extensions: union-default-graph, no_transaction
         self.read_only = False
-        where = urlsplit(query_url)
         self.capabilities = Capabilities(
             atomic_updates=atomic_updates,
             max_update_bytes=max_update_bytes or (OXIGRAPH_MAX_UPDATE if oxigraph else 64 * MiB),
             query_time_limit=True,
-            describe=f"{where.scheme}://{where.hostname}:{where.port or ''}{where.path}",
+            describe=_describe(query_url),
         )
         self._on_close = on_close
         self._on_overrun = on_overrun  # called when the server ignored its own time limit
+        # Called when the server cannot be reached; True if it answers again (the owner of
+        # a child server starts it again). Without it, the owner of `on_overrun` is asked.
+        owner = getattr(on_overrun, "__self__", None)
+        self._on_unreachable = on_unreachable or getattr(owner, "ensure_alive", None)
+        self.server = owner  # the child server this store owns, if any (for /metrics)
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._publishing = ReadWriteLock()
@@ -126,11 +162,30 @@ class HttpStore:
         named_graphs: list[str] | None = None,
         union_default_graph: bool = True,
     ) -> ox.QuerySolutions | ox.QueryBoolean | GraphResult:
-        """Run a read query on the server; the whole result is fetched, checked and parsed."""
+        """Run a read query on the server; the whole result is fetched, checked and parsed.
+
+        If the server cannot be reached and its owner starts it again, the query is sent
+        once more (a read changes nothing; writes are never sent twice).
+        """
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs or []]
         params += [("named-graph-uri", g) for g in named_graphs or []]
         if union_default_graph and not default_graphs and self.oxigraph:
             params.append(("union-default-graph", ""))
+        try:
+            return self._query_once(sparql, params)
+        except _Unreachable as exc:
+            message = str(exc)
+            _forget_frames(exc)
+        if self._on_unreachable is None or not self._on_unreachable():
+            raise StoreError(message)
+        try:
+            return self._query_once(sparql, params)
+        except _Unreachable as exc:
+            raise StoreError(str(exc)) from None
+
+    def _query_once(
+        self, sparql: str, params: list[tuple[str, str]]
+    ) -> ox.QuerySolutions | ox.QueryBoolean | GraphResult:
         try:
             with self._publishing.reading():
                 response = self._http.post(
@@ -152,6 +207,10 @@ class HttpStore:
                 with self._write_lock:  # never while a write is under way
                     self._on_overrun()
             raise QueryTimeoutError(self._timeout_message()) from None
+        except requests.ConnectionError as exc:  # refused or reset: the server may be gone
+            raise _Unreachable(
+                f"the SPARQL server at {self.query_url} cannot be reached: {exc}"
+            ) from None
         except requests.RequestException as exc:
             raise StoreError(
                 f"the SPARQL server at {self.query_url} cannot be reached: {exc}"

@@ -4,6 +4,12 @@ The child owns the store folder and stops any query at the time limit
 (`--timeout-s`) while it keeps answering others; the hub then uses the same
 HTTP code path as with an external SPARQL server. A small file next to the store
 (`<store>.server.json`) tells other `hub` commands where the running server is.
+
+Supervision: one long-lived thread per server (`hub-store-supervisor`) checks the
+child every second and starts it again, on the same port and folder, when it has
+died, with a growing pause when it keeps dying. Every start after the first happens
+on that thread, because Linux sends the parent-death signal when the *thread* that
+started a child ends (a request's worker thread would take the child down with it).
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -30,6 +38,20 @@ log = logging.getLogger("hub.store")
 # when the child made no progress at all for HANG_S seconds, or died.
 HANG_S = 120.0
 PROGRESS_EVERY_S = 5.0
+# Supervision: how often the child is checked, and the pause before starting it again
+# when it keeps dying (doubling from BACKOFF_FIRST_S up to BACKOFF_MAX_S; a child that
+# stayed up for CALM_S starts the count over, with no pause).
+CHECK_EVERY_S = 1.0
+BACKOFF_FIRST_S = 1.0
+BACKOFF_MAX_S = 30.0
+CALM_S = 60.0
+
+
+LOCK_WAIT_S = 30.0
+
+
+class _StoreLocked(StoreError):
+    """The child could not open the store: another process holds its lock."""
 
 
 def _activity(pid: int) -> tuple[int, ...] | None:
@@ -109,7 +131,21 @@ class OxigraphServer:
         self.owner = owner
         self.log = location.with_name(location.name + ".server.log")
         self.restarts = 0
+        """Times the child was started again (any reason); `restart_reasons` splits them."""
+        self.restart_reasons: Counter[str] = Counter()
+        self._lock = threading.Lock()  # one start, restart or stop at a time
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._done = threading.Condition()
+        self._rounds = self._checks = 0  # supervisor rounds begun / completed
+        self._kill_requested = False
+        self._backoff = 0.0
+        self._last_restart = float("-inf")
         self._start()
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="hub-store-supervisor", daemon=True
+        )
+        self._supervisor.start()
         atexit.register(self.stop)
 
     def _start(self) -> None:
@@ -123,28 +159,134 @@ class OxigraphServer:
             "--timeout-s",
             str(max(1, int(self.timeout_s))),
         ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches the hub, which stops the child cleanly
-                preexec_fn=_die_with_parent,
-            )
-        self._wait_ready()
+        waited_for_lock = time.monotonic()
+        while True:
+            offset = self.log.stat().st_size if self.log.exists() else 0
+            with self.log.open("ab") as log:
+                self.process = subprocess.Popen(
+                    command,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # Ctrl-C reaches the hub, which stops it cleanly
+                    preexec_fn=_die_with_parent,
+                )
+            try:
+                self._wait_ready(offset)
+                break
+            except _StoreLocked:
+                # The previous owner of the store (a killed hub's child, which gets SIGTERM
+                # when its parent dies) may still be flushing: wait for it to let go.
+                if time.monotonic() - waited_for_lock > LOCK_WAIT_S:
+                    raise
+                time.sleep(0.5)
         server_file(self.location).write_text(
             json.dumps({"pid": self.process.pid, "url": self.url, "owner": self.owner}),
             encoding="utf-8",
         )
 
     def restart(self) -> None:
-        """Kill the server (and the queries it could not stop) and start it again, same port."""
-        self.process.kill()
-        self.process.wait()
-        self.restarts += 1
-        self._start()
+        """Kill the server (and the queries it could not stop) and start it again, same port.
 
-    def _wait_ready(self) -> None:
+        Done by the supervisor thread; this waits until the new child answers (or gives up).
+        """
+        self._kill_requested = True
+        self._await_check(HANG_S + 30)
+
+    def ensure_alive(self, wait_s: float = 30.0) -> bool:
+        """True if the child is running, after starting it again if it had died.
+
+        Called by the HTTP store when it cannot connect; waits up to `wait_s` for the
+        supervisor's next round.
+        """
+        if self._stopping.is_set():
+            return False
+        if self.process.poll() is not None:
+            self._await_check(wait_s)
+        # A start under way holds the lock until the new child answers.
+        if self._lock.acquire(timeout=wait_s):
+            self._lock.release()
+        return self.process.poll() is None
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def _await_check(self, wait_s: float) -> None:
+        """Wake the supervisor and wait until it has completed a full round."""
+        with self._done:
+            target = self._rounds + 1  # a round begun before we asked may have looked already
+            self._wake.set()
+            self._done.wait_for(
+                lambda: self._checks >= target or self._stopping.is_set(), timeout=wait_s
+            )
+
+    def _supervise(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(CHECK_EVERY_S)
+            self._wake.clear()
+            if self._stopping.is_set():
+                break
+            with self._done:
+                self._rounds += 1
+            try:
+                self._check()
+            except Exception:  # never let the supervisor die; say why and try again
+                log.exception("store: supervising the server for %s failed", self.location)
+            with self._done:
+                self._checks += 1
+                self._done.notify_all()
+        with self._done:
+            self._done.notify_all()
+
+    def _check(self) -> None:
+        """One round: kill the child if asked to, start it again if it is not running."""
+        reason = None
+        if self._kill_requested:
+            self._kill_requested = False
+            if self.process.poll() is None:
+                with self._lock:
+                    self.process.kill()
+                    self.process.wait()
+                reason = "overrun"
+        code = self.process.poll()
+        if code is None:
+            return
+        reason = reason or "died"
+        if reason == "died":
+            log.warning(
+                "store: the server for %s (pid %s) exited with code %s; starting it again on %s",
+                self.location,
+                self.process.pid,
+                code,
+                self.url,
+            )
+        else:
+            log.warning(
+                "store: the server for %s ignored its time limit; killed it (code %s), "
+                "starting it again on %s",
+                self.location,
+                code,
+                self.url,
+            )
+        now = time.monotonic()
+        if now - self._last_restart < CALM_S:
+            self._backoff = min(max(BACKOFF_FIRST_S, self._backoff * 2), BACKOFF_MAX_S)
+        else:
+            self._backoff = 0.0
+        if reason == "died" and self._backoff and self._stopping.wait(self._backoff):
+            return
+        self._last_restart = time.monotonic()
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self.restarts += 1
+            self.restart_reasons[reason] += 1
+            try:
+                self._start()
+            except StoreError as exc:
+                log.error("store: could not start the server again: %s", exc)
+
+    def _wait_ready(self, offset: int = 0) -> None:
         started = last_progress = last_log = time.monotonic()
         seen = _activity(self.process.pid)
         while True:
@@ -162,12 +304,17 @@ class OxigraphServer:
                     now - started,
                 )
             if self.process.poll() is not None:
-                tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
-                hint = ""
+                with self.log.open("rb") as logged:
+                    logged.seek(offset)
+                    tail = logged.read().decode("utf-8", "replace")[-2000:]
                 if "lock" in tail.lower():
-                    hint = " (another process has the store open: a `hub serve`, or `hub harvest`?)"
+                    raise _StoreLocked(
+                        f"the store server for {self.location} stopped at start (another "
+                        "process has the store open: a `hub serve`, or `hub harvest`?): "
+                        f"{tail.strip()}"
+                    )
                 raise StoreError(
-                    f"the store server for {self.location} stopped at start{hint}: {tail.strip()}"
+                    f"the store server for {self.location} stopped at start: {tail.strip()}"
                 )
             try:
                 requests.get(self.url + "/", timeout=1)
@@ -176,14 +323,23 @@ class OxigraphServer:
                 return
             except requests.RequestException:
                 time.sleep(0.05)
-        self.stop()
+        self._end_child()
         raise StoreError(
             f"the store server for {self.location} made no progress for {HANG_S:g} s while "
             f"opening (no CPU time, no disk reads or writes); see {self.log}"
         )
 
     def stop(self) -> None:
-        """Stop the child (it flushes on SIGTERM) and forget its record."""
+        """Stop supervising, stop the child (it flushes on SIGTERM) and forget its record."""
+        self._stopping.set()
+        self._wake.set()
+        supervisor = getattr(self, "_supervisor", None)
+        if supervisor is not None and supervisor is not threading.current_thread():
+            supervisor.join(HANG_S + 30)
+        with self._lock:
+            self._end_child()
+
+    def _end_child(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

@@ -316,3 +316,37 @@ def test_rest_answers_name_the_version_they_serve(minihub: MiniHub) -> None:
         assert response.status_code == 200, response.text
         assert response.headers["X-Hub-Versions"] == f"places={run}"
     assert "X-Hub-Versions" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_a_write_the_store_drops_is_written_again(minihub: MiniHub, monkeypatch) -> None:
+    from hub.errors import StoreError
+    from hub.pipeline import publish as publish_module
+
+    minihub.write(minihub.places(10))
+    assert run_source(minihub.config, minihub.store, "places").ok
+    real_update, failures = minihub.store.update, []
+
+    def flaky(sparql: str) -> None:
+        if "publishedRun" in sparql and len(failures) < 2:  # the publish's write, twice lost
+            failures.append(sparql)
+            raise StoreError("the SPARQL server at http://127.0.0.1:1/update cannot be reached")
+        real_update(sparql)
+
+    monkeypatch.setattr(minihub.store, "update", flaky)
+    monkeypatch.setattr(publish_module.time, "sleep", lambda s: None)
+    minihub.write(minihub.places(12, prefix="w"))
+    report = run_source(minihub.config, minihub.store, "places")
+    assert report.status == "published", report.message
+    assert len(failures) == 2
+    monkeypatch.undo()
+    assert assert_exactly_published(minihub) == report.run_id
+
+
+def test_the_next_run_finishes_a_publish_that_failed_half_way(minihub: MiniHub) -> None:
+    old, new = interrupted_publish(minihub, deletes_done=True)  # the graph is half-written
+    minihub.write(minihub.places(20, prefix="z"))  # the same data again
+    report = run_source(minihub.config, minihub.store, "places")
+    # before preparing its own change, the run finished the journalled one: then its own
+    # harvest is exactly what is published
+    assert report.status == "unchanged", report.message
+    assert assert_exactly_published(minihub) == new
