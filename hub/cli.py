@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import signal
@@ -263,22 +264,53 @@ def cmd_demo(config: HubConfig, args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hub", description=__doc__)
-    parser.add_argument("--config", help="config file (default: $HUB_CONFIG or ./hub.toml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--config", default=default, help="config file (default: $HUB_CONFIG or ./hub.toml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", default=default, help="log more")
 
-    p = sub.add_parser("harvest", help="harvest, map, validate and publish sources")
+
+def cmd_config_check(config: HubConfig, args: argparse.Namespace) -> int:
+    """The config loaded (every check passed): say what it holds."""
+    kinds = sorted({s.kind for s in config.sources.values()})
+    print(
+        f"{config.path}: ok — {len(config.sources)} source(s) ({', '.join(kinds) or 'none'}), "
+        f"store backend `{config.store.backend}`, data in {config.data_path}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hub",
+        description=__doc__,
+        epilog="Exit status: 0 ok; 1 a run failed (or, for `check`, would fail); "
+        "2 bad configuration or usage; 3 `check`: the run would be held; 130 interrupted.",
+    )
+    _global_options(parser, None)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    # The same options after the command (`hub sources --config X`); SUPPRESS keeps the
+    # value given before the command when they are not repeated after it.
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add = functools.partial(sub.add_parser, parents=[common])
+
+    p = add("config", help="check hub.toml and say what it holds (`hub config check`)")
+    p.add_argument("action", choices=["check"])
+    p.set_defaults(func=cmd_config_check)
+
+    p = add("harvest", help="harvest, map, validate and publish sources")
     p.add_argument("sources", nargs="*", help="source ids (default: all)")
     p.set_defaults(func=cmd_harvest)
 
-    p = sub.add_parser("remap", help="map a source's last raw snapshot again, without fetching")
+    p = add("remap", help="map a source's last raw snapshot again, without fetching")
     p.add_argument("source")
     p.add_argument("--run", help="the run whose snapshot to replay (default: the newest)")
     p.set_defaults(func=cmd_remap)
 
-    p = sub.add_parser(
+    p = add(
         "check",
         help="harvest, map and validate a source into a scratch folder and show what a run "
         "would do (exit 0: would publish, 3: held, 1: failed); publishes nothing",
@@ -300,15 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
             "the version (a run id; default: the one before the current)",
         ),
     ):
-        p = sub.add_parser(action, help=text)
+        p = add(action, help=text)
         p.add_argument("source")
         p.add_argument("--run", help=run_help)
         p.set_defaults(func=lambda config, args, action=action: _decision(config, args, action))
 
-    p = sub.add_parser("sources", help="list sources with their last run")
+    p = add("sources", help="list sources with their last run")
     p.set_defaults(func=cmd_sources)
 
-    p = sub.add_parser("query", help="run a SPARQL query against the store")
+    p = add("query", help="run a SPARQL query against the store")
     p.add_argument("sparql")
     p.add_argument("--format", choices=sorted(_FORMATS), default="table")
     p.set_defaults(func=cmd_query)
@@ -317,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", cmd_serve, "serve the SPARQL endpoint and API, with the scheduler"),
         ("demo", cmd_demo, "harvest the bundled demo sources, then serve"),
     ):
-        p = sub.add_parser(name, help=text)
+        p = add(name, help=text)
         p.add_argument("--host", default=None)
         p.add_argument("--port", type=int, default=None)
         if name == "serve":
@@ -328,6 +360,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)  # so `finally` blocks stop the store server cleanly
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("marittimo-hub")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
