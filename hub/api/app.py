@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from hub.api import admin, health, root, sparql, v1
 from hub.api.errors import install_error_handlers
@@ -25,7 +26,13 @@ def create_app(config: HubConfig, store: Store, *, scheduler: object | None = No
     >>> app = create_app(config, store)  # doctest: +SKIP
     >>> uvicorn.run(app)  # doctest: +SKIP
     """
-    app = FastAPI(title="Marittimo Hub", version="0.1.0", description=DESCRIPTION)
+    # /docs and /redoc with Swagger UI and Redoc served by the hub itself (no CDN: works offline).
+    app = FastAPIOffline(
+        title="Marittimo Hub",
+        version="0.1.0",
+        description=DESCRIPTION,
+        static_url="/static/docs",
+    )
     app.state.config = config
     app.state.store = store
     app.state.scheduler = scheduler

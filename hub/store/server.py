@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -79,13 +80,23 @@ def oxigraph_binary() -> str:
     return found
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to SIGTERM it if the hub dies (even by kill -9)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """For the child, before exec: ask Linux to SIGTERM it when the hub dies (even by kill -9).
 
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    If the hub died between the fork and this call, the signal would never come: the
+    child then exits at once instead of living on as an orphan holding the store's lock.
+    """
+
+    def arm() -> None:
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    return arm
 
 
 def _free_port() -> int:
@@ -98,6 +109,32 @@ def server_file(location: Path) -> Path:
     return location.with_name(location.name + ".server.json")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _terminate(pid: int, wait_s: float = 30.0) -> None:
+    """SIGTERM a process (it flushes), SIGKILL it if it is still there after `wait_s`."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + wait_s
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def running_server(location: Path) -> dict | None:
     """The record of a live server on this store, or None (stale records are removed)."""
     path = server_file(location)
@@ -106,6 +143,11 @@ def running_server(location: Path) -> dict | None:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
         os.kill(int(info["pid"]), 0)
+        if "hub_pid" in info and not _alive(int(info["hub_pid"])):
+            # An orphan: its hub was killed and it lives on, holding the store's lock.
+            log.warning("store: stopping the server (pid %s) of a hub that died", info["pid"])
+            _terminate(int(info["pid"]))
+            raise OSError("orphaned store server stopped")
         requests.get(info["url"] + "/", timeout=2)
         return info
     except (OSError, ValueError, KeyError, requests.RequestException):
@@ -168,7 +210,7 @@ class OxigraphServer:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # Ctrl-C reaches the hub, which stops it cleanly
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=_die_with_parent(os.getpid()),
                 )
             try:
                 self._wait_ready(offset)
@@ -180,7 +222,14 @@ class OxigraphServer:
                     raise
                 time.sleep(0.5)
         server_file(self.location).write_text(
-            json.dumps({"pid": self.process.pid, "url": self.url, "owner": self.owner}),
+            json.dumps(
+                {
+                    "pid": self.process.pid,
+                    "url": self.url,
+                    "owner": self.owner,
+                    "hub_pid": os.getpid(),
+                }
+            ),
             encoding="utf-8",
         )
 

@@ -65,3 +65,23 @@ def test_public_api_is_create_app() -> None:
     params = inspect.signature(hub.api.create_app).parameters
     assert list(params) == ["config", "store", "scheduler"]
     assert params["scheduler"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_docs_and_redoc_work_offline(client) -> None:
+    """Swagger UI and Redoc load their scripts from the hub, never from a CDN."""
+    import re
+
+    for page, asset in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = client.get(page).text
+        sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert f"/static/docs/{asset}" in sources
+        assert not [s for s in sources if s.startswith(("http://", "https://", "//"))], sources
+        script = client.get(f"/static/docs/{asset}")
+        assert script.status_code == 200 and len(script.content) > 100_000
+
+
+def test_a_browser_gets_a_start_page(client) -> None:
+    page = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'href="/docs"' in page.text and "/sparql" in page.text
+    assert client.get("/", headers={"Accept": "application/json"}).json()["links"]["docs"] == "/docs"

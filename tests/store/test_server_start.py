@@ -60,3 +60,38 @@ def test_a_server_that_makes_no_progress_is_given_up_with_a_clear_error(
     with pytest.raises(StoreError, match="made no progress for 1.5 s"):
         OxigraphServer(tmp_path / "store", timeout_s=5)
     assert time.monotonic() - started < 20
+
+
+def test_a_server_whose_hub_died_is_stopped_not_trusted(tmp_path: Path) -> None:
+    """A killed hub's child that lives on (holding the store's lock) is stopped by the next hub."""
+    import json
+    import socket
+    import subprocess
+
+    import requests
+
+    from hub.store.server import running_server, server_file
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    location = tmp_path / "store"
+    orphan = subprocess.Popen(
+        [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(url + "/", timeout=1)
+            break
+        except requests.RequestException:
+            time.sleep(0.1)
+    dead_hub = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+    server_file(location).write_text(
+        json.dumps({"pid": orphan.pid, "url": url, "owner": "hub", "hub_pid": int(dead_hub.stdout)})
+    )
+    assert running_server(location) is None
+    assert orphan.wait(timeout=30) is not None  # it was stopped
+    server = OxigraphServer(location, timeout_s=5)  # and the store can be opened again
+    server.stop()
