@@ -41,7 +41,7 @@ async def index(request: Request) -> dict[str, Any] | HTMLResponse | JSONRespons
         f'<li><a href="{escape(url)}">{escape(name)}</a></li>' for name, url in links.items()
     )
     return HTMLResponse(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(app.title)}</title></head><body><h1>{escape(app.title)}</h1>"
         "<p>The tourism data of the Italy–France Maritime programme's projects, as linked "
         f"data.</p><ul>{items}</ul></body></html>"
