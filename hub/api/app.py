@@ -9,7 +9,6 @@ from fastapi_offline import FastAPIOffline
 from hub.api import admin, health, root, sparql, v1
 from hub.api.errors import install_error_handlers
 from hub.api.metrics import install_metrics
-from hub.api.results import MAX_RESULT_BYTES
 from hub.config import HubConfig
 from hub.store import Store
 
@@ -36,7 +35,7 @@ def create_app(config: HubConfig, store: Store, *, scheduler: object | None = No
     app.state.config = config
     app.state.store = store
     app.state.scheduler = scheduler
-    app.state.max_result_bytes = MAX_RESULT_BYTES
+    app.state.max_result_bytes = config.store.max_result_bytes  # [store] max_result_bytes
     # /sparql is a public read endpoint; nothing here uses cookies or credentials.
     app.add_middleware(
         CORSMiddleware,

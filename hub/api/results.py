@@ -27,8 +27,6 @@ from hub.store.http import GraphResult
 
 logger = logging.getLogger(__name__)
 
-MAX_RESULT_BYTES = 50 * 1024 * 1024
-"""Largest serialized result /sparql sends; bigger ones are refused, never truncated."""
 
 
 @dataclass

@@ -148,3 +148,15 @@ def test_construct_over_the_size_limit_is_refused(app: FastAPI, client: TestClie
     res = client.get("/sparql", params={"query": query}, headers={"Accept": "text/turtle"})
     assert res.status_code == 413
     assert res.headers["content-type"].startswith("text/plain")
+
+
+def test_the_result_size_limit_is_the_configured_one(demo_config) -> None:
+    from hub.api import create_app
+    from hub.store import open_store
+
+    demo_config.store.max_result_bytes = 12345
+    store = open_store(demo_config.store_path)
+    try:
+        assert create_app(demo_config, store).state.max_result_bytes == 12345
+    finally:
+        store.close()
