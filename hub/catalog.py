@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
 from hub.config import HubConfig, SourceConfig
 from hub.iris import MH, PROV, Iris
 from hub.store.base import Store
+from hub.store.oxigraph import sparql_iri
 
 
 @dataclass
@@ -89,3 +91,70 @@ def source_statuses(store: Store, config: HubConfig) -> list[SourceStatus]:
             )
         )
     return out
+
+
+RUN_STATUSES = (
+    "published",
+    "held",
+    "failed",
+    "unchanged",
+    "running",
+    "interrupted",
+    "rejected",
+)
+"""Every status a run can have in the metadata graph."""
+
+
+def _int_of(row: dict[str, Any], name: str) -> int | None:
+    term = row.get(name)
+    return int(term.value) if term is not None else None
+
+
+def run_history(
+    store: Store, config: HubConfig, source: str | None, status: str | None, size: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """One page of runs (all sources, or one), newest first, and how many match."""
+    iris = Iris(config.base_iri)
+    meta = sparql_iri(iris.meta_graph)
+    restrict = f"VALUES ?dataset {{ {sparql_iri(iris.dataset(source))} }}" if source else ""
+    # `status` is one of RUN_STATUSES (checked), written from that list, never from the request.
+    state = f'FILTER(?status = "{RUN_STATUSES[RUN_STATUSES.index(status)]}")' if status else ""
+    where = f"""GRAPH {meta} {{
+        ?run a <{MH}Run> ; <{PROV}used> ?dataset ; <{MH}status> ?status ; <{PROV}startedAtTime> ?start .
+      }} {restrict} {state}"""
+    total_rows = store.select(f"SELECT (COUNT(?run) AS ?n) WHERE {{ {where} }}")
+    total = int(total_rows[0]["n"].value) if total_rows else 0
+    rows = store.select(
+        f"""SELECT ?run ?dataset ?status ?start ?end ?records ?errors ?triples ?violations ?message
+        WHERE {{ {where}
+          GRAPH {meta} {{
+            OPTIONAL {{ ?run <{PROV}endedAtTime> ?end }}
+            OPTIONAL {{ ?run <{MH}recordCount> ?records }}
+            OPTIONAL {{ ?run <{MH}recordErrorCount> ?errors }}
+            OPTIONAL {{ ?run <{MH}tripleCount> ?triples }}
+            OPTIONAL {{ ?run <{MH}violationCount> ?violations }}
+            OPTIONAL {{ ?run <{MH}statusMessage> ?message }}
+          }}
+        }} ORDER BY DESC(?start) DESC(STR(?run)) LIMIT {size} OFFSET {offset}"""
+    )
+    dataset_prefix = iris.dataset("")
+    run_prefix = iris.base + "id/run/"
+    items = []
+    for row in rows:
+        run = row["run"].value
+        items.append(
+            {
+                "id": run.removeprefix(run_prefix),
+                "iri": run,
+                "source": row["dataset"].value.removeprefix(dataset_prefix),
+                "status": row["status"].value,
+                "started": row["start"].value,
+                "ended": row["end"].value if "end" in row else None,
+                "records": _int_of(row, "records"),
+                "record_errors": _int_of(row, "errors"),
+                "triples": _int_of(row, "triples"),
+                "violations": _int_of(row, "violations"),
+                "message": row["message"].value if "message" in row else None,
+            }
+        )
+    return total, items

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import getpass
 import logging
 import os
 import signal
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 
 import pyoxigraph as ox
 
-from hub.catalog import source_statuses
+from hub.catalog import run_history, source_statuses
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
 from hub.pipeline.programme import load_programme
@@ -131,14 +132,51 @@ def cmd_check(config: HubConfig, args: argparse.Namespace) -> int:
 def _decision(config: HubConfig, args: argparse.Namespace, action: str) -> int:
     """approve / reject / rollback: here, or through the running hub that owns the store."""
     config.source(args.source)
+    actor = f"{getpass.getuser()} (hub {action})"
     if running_hub(config) is not None:
-        answer = call_running_hub(config, action, args.source, args.run)
+        answer = call_running_hub(
+            config, action, args.source, args.run, reason=args.reason, actor=actor
+        )
         print(answer["summary"])
         return 0 if answer["status"] in ("published", "unchanged", "rejected") else 1
     with _store(config, owner=f"hub {action}") as store:
-        report = getattr(Publisher(config, store), action)(args.source, args.run)
+        decide = getattr(Publisher(config, store), action)
+        report = decide(args.source, args.run, reason=args.reason, actor=actor)
     print_report(report)
     return 0 if report.status in ("published", "unchanged", "rejected") else 1
+
+
+def cmd_runs(config: HubConfig, args: argparse.Namespace) -> int:
+    """The run history of one source, its held runs and its kept versions."""
+    config.source(args.source)
+    if not config.store_path.exists() and config.store.backend != "sparql":
+        print(f"(no store yet at {config.store_path}: run `hub harvest {args.source}`)")
+        return 0
+    with _store(config, read_only=True) as store:
+        total, runs = run_history(store, config, args.source, None, max(1, args.limit), 0)
+        publisher = Publisher(config, store, subscribers=[])
+        published, held = publisher.published_run(args.source), publisher.held_runs(args.source)
+        kept = publisher.versions(args.source)
+    rows = [("RUN", "STARTED", "STATUS", "RECORDS", "TRIPLES", "MESSAGE")]
+    for run in runs:
+        rows.append(
+            (
+                run["id"].split("/", 1)[-1],
+                run["started"][:19],
+                run["status"],
+                str(run["records"] if run["records"] is not None else "-"),
+                str(run["triples"] if run["triples"] is not None else "-"),
+                (run["message"] or "")[:100],
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
+    print(f"({len(runs)} of {total} runs)")
+    print(f"published version: {published or 'none'}")
+    print(f"held for review: {', '.join(held) or 'none'}")
+    print(f"kept versions (hub rollback --run): {', '.join(kept) or 'none'}")
+    return 0
 
 
 def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
@@ -335,7 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
         p = add(action, help=text)
         p.add_argument("source")
         p.add_argument("--run", help=run_help)
+        p.add_argument("--reason", default="", help="why (kept in the run's record)")
         p.set_defaults(func=lambda config, args, action=action: _decision(config, args, action))
+
+    p = add("runs", help="a source's runs, newest first, and its held runs and kept versions")
+    p.add_argument("source")
+    p.add_argument("--limit", type=int, default=20, help="how many runs (default: 20)")
+    p.set_defaults(func=cmd_runs)
 
     p = add("sources", help="list sources with their last run")
     p.set_defaults(func=cmd_sources)

@@ -61,7 +61,13 @@ def served_elsewhere(config: HubConfig) -> bool:
 
 
 def call_running_hub(
-    config: HubConfig, action: str, source: str, run_id: str | None
+    config: HubConfig,
+    action: str,
+    source: str,
+    run_id: str | None,
+    *,
+    reason: str = "",
+    actor: str = "",
 ) -> dict[str, Any]:
     """POST /api/admin/<action>/<source> to the running hub; its JSON answer."""
     info = running_hub(config)
@@ -76,7 +82,7 @@ def call_running_hub(
     try:
         response = requests.post(
             f"{info['url']}/api/admin/{action}/{source}",
-            params={"run": run_id} if run_id else None,
+            params={k: v for k, v in (("run", run_id), ("reason", reason), ("actor", actor)) if v},
             headers={"Authorization": f"Bearer {token}"},
             timeout=(10, None),  # a publish takes as long as it takes
         )

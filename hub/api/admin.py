@@ -67,9 +67,15 @@ def decide(
     config: ConfigDep,
     store: StoreDep,
     run: str | None = None,
+    reason: str = "",
+    actor: str = "",
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    """`approve` or `reject` a held run, or `rollback` to a kept version (`run`: which one)."""
+    """`approve` or `reject` a held run, or `rollback` to a kept version (`run`: which one).
+
+    `reason` and `actor` (who asked, as the caller names them) go into the run's record;
+    the actor is always marked as having come through the admin token.
+    """
     _check_token(authorization)
     if action not in DECISIONS:
         raise ApiError(404, f"no admin action `{action}`; use one of {', '.join(DECISIONS)}")
@@ -82,7 +88,10 @@ def decide(
 
     with RUN_LOCK:
         try:
-            report = getattr(Publisher(config, store), action)(source_id, run)
+            who = f"{actor[:100]} via the admin token" if actor else "the admin token"
+            report = getattr(Publisher(config, store), action)(
+                source_id, run, reason=reason[:500], actor=who
+            )
         except HubError as exc:
             raise ApiError(409, str(exc)) from None
     return JSONResponse(

@@ -28,7 +28,6 @@ from hub.store.http import GraphResult
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass
 class QueryRequest:
     """A SPARQL Protocol query operation, as read from GET or POST."""

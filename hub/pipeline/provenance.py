@@ -32,6 +32,7 @@ class RunReport:
     violations: int = 0
     mapping_file: str = ""
     mapping_hash: str = ""
+    actor: str = ""  # who decided (approve, reject, rollback), for the audit trail
     message: str = ""
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -142,6 +143,8 @@ def record_run(
         triples.append((run, _iri(MH + "mappingHash"), nt_literal(report.mapping_hash)))
     if report.message:
         triples.append((run, _iri(MH + "statusMessage"), nt_literal(report.message)))
+    if report.actor:
+        triples.append((run, _iri(MH + "actor"), nt_literal(report.actor)))
     for error in report.errors[:max_errors]:
         triples.append((run, _iri(MH + "errorMessage"), nt_literal(error)))
     if report.ok:

@@ -345,13 +345,17 @@ class Publisher:
             raise HubError(f"source `{source}` has no held {which}; `hub sources` shows its state")
         return held[-1]
 
-    def approve(self, source: str, run_id: str | None = None) -> RunReport:
-        """Publish a held run (default: the newest) of a source."""
+    def approve(
+        self, source: str, run_id: str | None = None, *, reason: str = "", actor: str = ""
+    ) -> RunReport:
+        """Publish a held run (default: the newest) of a source; who and why are recorded."""
         self.config.source(source)
         chosen = self._held(source, run_id)
         layout = self.layout
         facts = read_facts(layout.held_facts(source, chosen))
-        report = self._report(source, f"approved held run {chosen}", facts)
+        report = self._report(
+            source, f"approved held run {chosen}", facts, reason=reason, actor=actor
+        )
         target = layout.version(source, chosen)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_facts(layout.version_facts(source, chosen), facts)
@@ -364,20 +368,26 @@ class Publisher:
             self.finished(report)
         return report
 
-    def reject(self, source: str, run_id: str | None = None) -> RunReport:
+    def reject(
+        self, source: str, run_id: str | None = None, *, reason: str = "", actor: str = ""
+    ) -> RunReport:
         """Discard a held run (default: the newest); what readers see does not change."""
         self.config.source(source)
         chosen = self._held(source, run_id)
         facts = read_facts(self.layout.held_facts(source, chosen))
         self.layout.held_version(source, chosen).unlink(missing_ok=True)
         self.layout.held_facts(source, chosen).unlink(missing_ok=True)
-        report = self._report(source, f"rejected held run {chosen}", facts)
+        report = self._report(
+            source, f"rejected held run {chosen}", facts, reason=reason, actor=actor
+        )
         report.status = "rejected"
         report.ended = datetime.now(UTC)
         self.finished(report)
         return report
 
-    def rollback(self, source: str, run_id: str | None = None) -> RunReport:
+    def rollback(
+        self, source: str, run_id: str | None = None, *, reason: str = "", actor: str = ""
+    ) -> RunReport:
         """Publish again a kept version (default: the one before the published one)."""
         self.config.source(source)
         current = self.published_run(source)
@@ -394,15 +404,24 @@ class Publisher:
             )
         chosen = kept[-1]
         facts = read_facts(self.layout.version_facts(source, chosen))
-        report = self._report(source, f"rolled back to version {chosen}", facts)
+        report = self._report(
+            source, f"rolled back to version {chosen}", facts, reason=reason, actor=actor
+        )
         # The next harvest must fetch everything again: the saved ETag/since are the newer run's.
         write_facts(self.layout.version_facts(source, chosen), {**facts, "harvest": {}})
         self.publish(source, self.layout.version(source, chosen), report, reason="rollback")
         return report
 
-    def _report(self, source: str, message: str, facts: dict[str, Any]) -> RunReport:
+    def _report(
+        self, source: str, message: str, facts: dict[str, Any], *, reason: str = "", actor: str = ""
+    ) -> RunReport:
         now = datetime.now(UTC)
+        if reason:
+            message = f"{message}: {reason}"
+        if actor:
+            message = f"{message} (by {actor})"
         return RunReport(
+            actor=actor,
             source=source,
             run_id=new_run_id(now),
             started=now,

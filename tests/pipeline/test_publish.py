@@ -350,3 +350,17 @@ def test_the_next_run_finishes_a_publish_that_failed_half_way(minihub: MiniHub) 
     # harvest is exactly what is published
     assert report.status == "unchanged", report.message
     assert assert_exactly_published(minihub) == new
+
+
+def test_decisions_record_who_and_why_and_runs_lists_them(minihub: MiniHub, capsys) -> None:
+    import getpass
+
+    first, held = held_run(minihub)
+    assert minihub.cli("reject", "places", "--reason", "the new export is cut short") == 0
+    capsys.readouterr()
+    assert minihub.cli("runs", "places") == 0
+    out = capsys.readouterr().out
+    assert "rejected" in out and "the new export is cut short" in out
+    assert f"(by {getpass.getuser()} (hub reject))" in out
+    assert f"published version: {first}" in out
+    assert "held for review: none" in out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -15,16 +14,14 @@ from hub.api.v1.deps import ConfigDep, ReadModelDep, StoreDep, blocking, snapsho
 from hub.api.v1.formats import dump_json
 from hub.api.v1.models import Projects, Runs, Sources
 from hub.api.v1.params import check_known, one, parse_choice, parse_int, parse_lang
-from hub.catalog import source_statuses
+from hub.catalog import RUN_STATUSES, run_history, source_statuses
 from hub.config import SOURCE_ID, HubConfig
 from hub.errors import HubError
-from hub.iris import MH, PROV, Iris
 from hub.readmodel import ReadModel
 from hub.readmodel._text import pick
-from hub.store import Store, sparql_iri
+from hub.store import Store
 
 router = APIRouter(tags=["catalogue"])
-RUN_STATUSES = ("published", "held", "failed", "unchanged", "running")
 MAX_RUNS_PAGE = 200
 RUN_PARAMETERS = {
     "source": ("Only this source's runs", "itinera-trails"),
@@ -168,61 +165,6 @@ def _sources(request: Request, config: HubConfig, store: Store, readmodel: ReadM
     return send(request, dump_json({"items": items}), "application/json", max_age=0)
 
 
-def _int(row: dict[str, Any], name: str) -> int | None:
-    term = row.get(name)
-    return int(term.value) if term is not None else None
-
-
-def _run_page(
-    store: Store, config: HubConfig, source: str | None, status: str | None, size: int, offset: int
-) -> tuple[int, list[dict[str, Any]]]:
-    """One page of runs, newest first, and how many match."""
-    iris = Iris(config.base_iri)
-    meta = sparql_iri(iris.meta_graph)
-    restrict = f"VALUES ?dataset {{ {sparql_iri(iris.dataset(source))} }}" if source else ""
-    # `status` is one of RUN_STATUSES (checked), written from that list, never from the request.
-    state = f'FILTER(?status = "{RUN_STATUSES[RUN_STATUSES.index(status)]}")' if status else ""
-    where = f"""GRAPH {meta} {{
-        ?run a <{MH}Run> ; <{PROV}used> ?dataset ; <{MH}status> ?status ; <{PROV}startedAtTime> ?start .
-      }} {restrict} {state}"""
-    total_rows = store.select(f"SELECT (COUNT(?run) AS ?n) WHERE {{ {where} }}")
-    total = int(total_rows[0]["n"].value) if total_rows else 0
-    rows = store.select(
-        f"""SELECT ?run ?dataset ?status ?start ?end ?records ?errors ?triples ?violations ?message
-        WHERE {{ {where}
-          GRAPH {meta} {{
-            OPTIONAL {{ ?run <{PROV}endedAtTime> ?end }}
-            OPTIONAL {{ ?run <{MH}recordCount> ?records }}
-            OPTIONAL {{ ?run <{MH}recordErrorCount> ?errors }}
-            OPTIONAL {{ ?run <{MH}tripleCount> ?triples }}
-            OPTIONAL {{ ?run <{MH}violationCount> ?violations }}
-            OPTIONAL {{ ?run <{MH}statusMessage> ?message }}
-          }}
-        }} ORDER BY DESC(?start) DESC(STR(?run)) LIMIT {size} OFFSET {offset}"""
-    )
-    dataset_prefix = iris.dataset("")
-    run_prefix = iris.base + "id/run/"
-    items = []
-    for row in rows:
-        run = row["run"].value
-        items.append(
-            {
-                "id": run.removeprefix(run_prefix),
-                "iri": run,
-                "source": row["dataset"].value.removeprefix(dataset_prefix),
-                "status": row["status"].value,
-                "started": row["start"].value,
-                "ended": row["end"].value if "end" in row else None,
-                "records": _int(row, "records"),
-                "record_errors": _int(row, "errors"),
-                "triples": _int(row, "triples"),
-                "violations": _int(row, "violations"),
-                "message": row["message"].value if "message" in row else None,
-            }
-        )
-    return total, items
-
-
 @router.get(
     "/runs",
     summary="Run history of the sources (metadata graph), newest first",
@@ -248,7 +190,7 @@ def _runs(request: Request, config: HubConfig, store: Store) -> Response:
     per_page = parse_int(params, "size", 20, 1, MAX_RUNS_PAGE)
     number = parse_int(params, "page", 1, 1, 100_000)
     try:
-        total, items = _run_page(store, config, chosen, state, per_page, (number - 1) * per_page)
+        total, items = run_history(store, config, chosen, state, per_page, (number - 1) * per_page)
     except HubError as exc:
         raise ApiError(503, f"the run history cannot be read: {exc}") from None
     body = {"total": total, "page": number, "size": per_page, "items": items}
