@@ -179,6 +179,28 @@ def cmd_runs(config: HubConfig, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schedule(config: HubConfig, args: argparse.Namespace) -> int:
+    """When each source runs next under `hub serve` (UTC), from its schedule."""
+    from datetime import UTC, datetime
+
+    from hub.scheduler import trigger_for
+
+    now = datetime.now(UTC)
+    rows = [("SOURCE", "SCHEDULE", "NEXT RUN (UTC)")]
+    for source in config.sources.values():
+        trigger = trigger_for(source)
+        if trigger is None or source.schedule is None:
+            rows.append((source.id, "manual", "-"))
+            continue
+        text = source.schedule.cron or f"every {source.schedule.every}"
+        upcoming = trigger.get_next_fire_time(None, now)
+        rows.append((source.id, text, upcoming.strftime("%Y-%m-%d %H:%M") if upcoming else "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
 def cmd_sources(config: HubConfig, args: argparse.Namespace) -> int:
     if not config.store_path.exists():
         print(f"(no store yet at {config.store_path}: run `hub harvest`)")
@@ -380,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source")
     p.add_argument("--limit", type=int, default=20, help="how many runs (default: 20)")
     p.set_defaults(func=cmd_runs)
+
+    p = add("schedule", help="when each scheduled source runs next (under `hub serve`)")
+    p.set_defaults(func=cmd_schedule)
 
     p = add("sources", help="list sources with their last run")
     p.set_defaults(func=cmd_sources)

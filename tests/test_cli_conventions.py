@@ -42,3 +42,11 @@ def test_options_after_the_command_and_version(config_copy: Path, capsys) -> Non
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out.startswith("hub ")
+
+
+def test_schedule_lists_the_next_run_of_each_source(config_copy: Path, capsys) -> None:
+    assert main(["schedule", "--config", str(config_copy)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["SOURCE", "SCHEDULE", "NEXT", "RUN", "(UTC)"]
+    smartdest = next(line for line in lines if line.startswith("smartdest-offer"))
+    assert "0 3 * * *" in smartdest and smartdest.rstrip().endswith("03:00")
