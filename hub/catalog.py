@@ -33,21 +33,37 @@ class SourceStatus:
 LATE_GRACE = timedelta(hours=1)
 
 
-def is_late(source: SourceConfig, last_good: str | None, now: datetime | None = None) -> bool:
-    """True when a scheduled source has missed its expected update (twice its interval,
-    or its next cron time plus an hour, since the last good run)."""
+def update_deadline(source: SourceConfig, last_good: str | None) -> datetime | None:
+    """When a source's next good run is due at the latest, counted from its last good run.
+
+    With an agreed `update_every`: that long after (plus an hour). Else by the schedule:
+    twice its interval, or its next cron time plus an hour. None when a source has neither,
+    or has never run well (then it is late as soon as it has either).
+    """
+    if last_good is None:
+        return None
+    since = datetime.fromisoformat(last_good)
+    if source.update_every is not None:
+        return since + timedelta(seconds=source.expected_seconds() or 0) + LATE_GRACE
     if source.schedule is None:
+        return None
+    seconds = source.schedule.seconds()
+    if seconds:
+        return since + timedelta(seconds=2 * seconds)
+    trigger = CronTrigger.from_crontab(source.schedule.cron or "", timezone="UTC")
+    expected = trigger.get_next_fire_time(None, since)
+    return expected + LATE_GRACE if expected is not None else None
+
+
+def is_late(source: SourceConfig, last_good: str | None, now: datetime | None = None) -> bool:
+    """True when a source has missed its expected update since its last good run (or never
+    had one); a source with neither `update_every` nor a schedule is never late."""
+    if source.update_every is None and source.schedule is None:
         return False
     if last_good is None:
         return True
-    now = now or datetime.now(UTC)
-    since = datetime.fromisoformat(last_good)
-    seconds = source.schedule.seconds()
-    if seconds:
-        return now - since > timedelta(seconds=2 * seconds)
-    trigger = CronTrigger.from_crontab(source.schedule.cron or "", timezone="UTC")
-    expected = trigger.get_next_fire_time(None, since)
-    return expected is not None and now > expected + LATE_GRACE
+    deadline = update_deadline(source, last_good)
+    return deadline is not None and (now or datetime.now(UTC)) > deadline
 
 
 def source_statuses(store: Store, config: HubConfig) -> list[SourceStatus]:
@@ -111,12 +127,22 @@ def _int_of(row: dict[str, Any], name: str) -> int | None:
 
 
 def run_history(
-    store: Store, config: HubConfig, source: str | None, status: str | None, size: int, offset: int
+    store: Store,
+    config: HubConfig,
+    source: str | None,
+    status: str | None,
+    size: int,
+    offset: int,
+    *,
+    run_id: str | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """One page of runs (all sources, or one), newest first, and how many match."""
+    """One page of runs (all sources, or one; or the one run `run_id`), newest first, and
+    how many match."""
     iris = Iris(config.base_iri)
     meta = sparql_iri(iris.meta_graph)
     restrict = f"VALUES ?dataset {{ {sparql_iri(iris.dataset(source))} }}" if source else ""
+    if run_id is not None and source:
+        restrict += f" VALUES ?run {{ {sparql_iri(iris.run(source, run_id))} }}"
     # `status` is one of RUN_STATUSES (checked), written from that list, never from the request.
     state = f'FILTER(?status = "{RUN_STATUSES[RUN_STATUSES.index(status)]}")' if status else ""
     where = f"""GRAPH {meta} {{

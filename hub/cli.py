@@ -80,8 +80,9 @@ def print_report(report: RunReport) -> None:
     for error in report.errors[:SHOWN_ERRORS]:
         print(f"    error: {error}")
     if len(report.errors) > SHOWN_ERRORS:
+        more = len(report.errors) - SHOWN_ERRORS
         print(
-            f"    … and {len(report.errors) - SHOWN_ERRORS} more (see the run in the metadata graph)"
+            f"    … and {more} more (`hub runs {report.source} --run {report.run_id}` lists them)"
         )
     for warning in report.warnings[:SHOWN_ERRORS]:
         print(f"    warning: {warning}")
@@ -134,9 +135,7 @@ def _decision(config: HubConfig, args: argparse.Namespace, action: str) -> int:
     config.source(args.source)
     actor = f"{getpass.getuser()} (hub {action})"
     if running_hub(config) is not None:
-        answer = call_running_hub(
-            config, action, args.source, args.run, reason=args.reason, actor=actor
-        )
+        answer = call_running_hub(config, action, args.source, args.run, reason=args.reason)
         print(answer["summary"])
         return 0 if answer["status"] in ("published", "unchanged", "rejected") else 1
     with _store(config, owner=f"hub {action}") as store:
@@ -147,8 +146,10 @@ def _decision(config: HubConfig, args: argparse.Namespace, action: str) -> int:
 
 
 def cmd_runs(config: HubConfig, args: argparse.Namespace) -> int:
-    """The run history of one source, its held runs and its kept versions."""
+    """The run history of one source, its held runs and its kept versions; or one run's report."""
     config.source(args.source)
+    if args.run:
+        return _print_run_report(config, args.source, args.run)
     if not config.store_path.exists() and config.store.backend != "sparql":
         print(f"(no store yet at {config.store_path}: run `hub harvest {args.source}`)")
         return 0
@@ -176,6 +177,57 @@ def cmd_runs(config: HubConfig, args: argparse.Namespace) -> int:
     print(f"published version: {published or 'none'}")
     print(f"held for review: {', '.join(held) or 'none'}")
     print(f"kept versions (hub rollback --run): {', '.join(kept) or 'none'}")
+    return 0
+
+
+def _print_run_report(config: HubConfig, source: str, run_id: str) -> int:
+    """A run's report (the file in the data folder; it quotes record values)."""
+    import json
+
+    from hub.layout import DataLayout
+    from hub.pipeline.reports import load_report
+    from hub.review import check_run_id
+
+    check_run_id(run_id)
+    report = load_report(DataLayout(config.data_path), source, run_id)
+    if report is None:
+        raise HubError(
+            f"run {run_id} of `{source}` kept no report (decisions keep none; "
+            f"reports of old runs are pruned); `hub runs {source}` lists the runs"
+        )
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_user(config: HubConfig, args: argparse.Namespace) -> int:
+    """Accounts: add (prints the new token once), list, remove, hash (for [users] in hub.toml)."""
+    from hub.accounts import Accounts, add_user, hash_token, remove_user
+
+    if args.action == "add":
+        if not args.name:
+            raise HubError("give the user's name: hub user add NAME --role steward --source ID")
+        token, account = add_user(
+            config, args.name, args.role, sources=args.source, projects=args.project
+        )
+        scope = ", ".join(account.decides_for(config)) or "none"
+        print(f"user `{account.name}` ({account.role}); decides for: {scope}")
+        print(f"token (shown once; the hub keeps only its hash): {token}")
+        return 0
+    if args.action == "remove":
+        if not args.name:
+            raise HubError("give the user's name: hub user remove NAME")
+        remove_user(config, args.name)
+        print(f"user `{args.name}` removed; its token no longer works")
+        return 0
+    if args.action == "hash":
+        token = sys.stdin.readline().strip()
+        if len(token) < 16:
+            raise HubError("give the token on standard input (16 characters at least)")
+        print(hash_token(token))
+        return 0
+    for account in Accounts.load(config).by_name.values():
+        scope = ", ".join(account.decides_for(config)) or "-"
+        print(f"{account.name}\t{account.role}\t{account.origin}\tdecides for: {scope}")
     return 0
 
 
@@ -394,14 +446,28 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = add(action, help=text)
         p.add_argument("source")
-        p.add_argument("--run", help=run_help)
-        p.add_argument("--reason", default="", help="why (kept in the run's record)")
+        p.add_argument("--run", *(["--to"] if action == "rollback" else []), help=run_help)
+        p.add_argument(
+            "--reason",
+            default="",
+            required=action == "reject",
+            help="why (kept in the run's record; required to reject)",
+        )
         p.set_defaults(func=lambda config, args, action=action: _decision(config, args, action))
 
     p = add("runs", help="a source's runs, newest first, and its held runs and kept versions")
     p.add_argument("source")
     p.add_argument("--limit", type=int, default=20, help="how many runs (default: 20)")
+    p.add_argument("--run", help="print this run's report (JSON: errors, gates, SHACL, changes)")
     p.set_defaults(func=cmd_runs)
+
+    p = add("user", help="accounts of stewards, viewers and admins: add, list, remove, hash")
+    p.add_argument("action", choices=["add", "list", "remove", "hash"])
+    p.add_argument("name", nargs="?", help="the user's name (add, remove)")
+    p.add_argument("--role", choices=["admin", "steward", "viewer"], default="steward")
+    p.add_argument("--source", action="append", default=[], help="a source the steward decides for")
+    p.add_argument("--project", action="append", default=[], help="a project whose sources too")
+    p.set_defaults(func=cmd_user)
 
     p = add("schedule", help="when each scheduled source runs next (under `hub serve`)")
     p.set_defaults(func=cmd_schedule)

@@ -36,6 +36,15 @@ SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 
 
+def duration_seconds(text: str) -> int:
+    """Seconds in a duration such as `30m`, `6h`, `1d` (checked by the validators)."""
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise ValueError(f"`{text}` is not a duration; write e.g. '30m', '6h', '1d'")
+    number, unit = match.groups()
+    return int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
 class EnvOverrides(BaseSettings):
     """`HUB_*` environment variables that override the config file."""
 
@@ -83,10 +92,7 @@ class Schedule(_Strict):
 
     def seconds(self) -> int | None:
         """The interval in seconds, or None for a cron schedule."""
-        if self.every is None:
-            return None
-        number, unit = _DURATION.match(self.every.strip()).groups()  # type: ignore[union-attr]
-        return int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+        return None if self.every is None else duration_seconds(self.every)
 
 
 # What a gate of `hub.pipeline.gates` does when it trips: tell, hold for review, or fail.
@@ -116,8 +122,32 @@ class Project(_Strict):
     homepage: str | None = None
 
 
+class UserConfig(_Strict):
+    """An account given in the config: its role, scope and the SHA-256 of its token."""
+
+    role: Literal["admin", "steward", "viewer"]
+    sources: list[str] = Field(default_factory=list)
+    projects: list[str] = Field(default_factory=list)
+    token_sha256: str
+
+    @field_validator("token_sha256")
+    @classmethod
+    def _check_hash(cls, value: str) -> str:
+        if not re.match(r"^[0-9a-f]{64}$", value):
+            raise ValueError(
+                "must be the SHA-256 (64 hex digits) of the token, never the token itself: "
+                "`hub user hash` prints it, or let `hub user add` create the account"
+            )
+        return value
+
+
 class SourceConfig(_Strict):
-    """One source: where its records come from, how they map, who looks after it."""
+    """One source: where its records come from, how they map, who looks after it.
+
+    `owner`, `contact`, `licence`, `update_every` and `stewards` are the source's
+    agreement: who provides the data, on what terms, how often it should change,
+    and which accounts review its runs.
+    """
 
     id: str = ""
     project: str
@@ -127,6 +157,10 @@ class SourceConfig(_Strict):
     description: str = ""
     licence: str
     steward: str
+    owner: str = ""
+    contact: str = ""
+    update_every: str | None = None
+    stewards: list[str] = Field(default_factory=list)
     schedule: Schedule | None = None
     key: str | list[str] | None = None
     quality: Quality | None = None
@@ -138,6 +172,22 @@ class SourceConfig(_Strict):
         if value not in KINDS:
             raise ValueError(unknown_kind(value))
         return value
+
+    @field_validator("update_every")
+    @classmethod
+    def _check_update_every(cls, value: str | None) -> str | None:
+        if value is not None and not _DURATION.match(value.strip()):
+            raise ValueError(
+                f"`{value}` is not a duration; write a number and a unit, e.g. '1d', '7d', '12h'"
+            )
+        return value
+
+    def expected_seconds(self) -> int | None:
+        """How often the data should change, in seconds: `update_every`, else the schedule's
+        interval; None for a cron or manual source without `update_every`."""
+        if self.update_every is not None:
+            return duration_seconds(self.update_every)
+        return self.schedule.seconds() if self.schedule is not None else None
 
     @field_validator("licence")
     @classmethod
@@ -207,6 +257,7 @@ class HubConfig(_Strict):
     serve: ServeSection = Field(default_factory=ServeSection)
     projects: dict[str, Project] = Field(default_factory=dict)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    users: dict[str, UserConfig] = Field(default_factory=dict)
     root: Path = Path(".")
     path: Path | None = None
 
@@ -382,6 +433,16 @@ def _source_problems(config: HubConfig) -> list[str]:
                 f"{', '.join(projects)} (those of ontology/programme.ttl and of [projects]); "
                 f'declare a new one as [projects.{source.project}] with name = "..."'
             )
+    for name, user in config.users.items():
+        for source_id in user.sources:
+            if source_id not in config.sources:
+                problems.append(
+                    f"  users.{name}.sources: unknown source `{source_id}`; known sources: "
+                    f"{', '.join(sorted(config.sources))}"
+                )
+        for project in user.projects:
+            if project not in projects:
+                problems.append(f"  users.{name}.projects: unknown project `{project}`")
     return problems
 
 

@@ -41,20 +41,32 @@ class HarvestError(HubError):
 
 
 class RecordError(HubError):
-    """One record could not be turned into RDF; the run goes on without it."""
+    """One record could not be turned into RDF; the run goes on without it.
 
-    def __init__(self, message: str, *, file: str = "", line: int | None = None) -> None:
+    `value` is the record's offending value when the message quotes it: stewards see
+    it, public reports show the message with it hidden (`located(hide_value=True)`).
+    """
+
+    HIDDEN = "‹value hidden›"
+
+    def __init__(
+        self, message: str, *, file: str = "", line: int | None = None, value: str | None = None
+    ) -> None:
         self.file = file
         self.line = line
         self.reason = message
+        self.value = value
         super().__init__(message)
 
-    def located(self) -> str:
-        """The reason with the mapping file and line it comes from."""
+    def located(self, *, hide_value: bool = False) -> str:
+        """The reason with the mapping file and line it comes from (the value hidden if asked)."""
+        reason = self.reason
+        if hide_value and self.value:
+            reason = reason.replace(self.value, self.HIDDEN)
         if self.file:
             where = f"{self.file} line {self.line}" if self.line else self.file
-            return f"{where}: {self.reason}"
-        return self.reason
+            return f"{where}: {reason}"
+        return reason
 
 
 class StoreError(HubError):

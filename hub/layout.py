@@ -10,6 +10,8 @@
 <data>/publishing/<source>.json          the journal of a publish under way
 <data>/publishing/<source>-<run>.*.nt    its change set (triples removed, added)
 <data>/changes/<source>.jsonl            the change log: one line per publish
+<data>/reports/<source>/<run>.json       a run's report for review (quotes record values: private)
+<data>/users.json                        accounts added by `hub user add` (token hashes only)
 <data>/readmodel.sqlite                  the REST API's read model
 <data>/hub.serve.json                    where a running `hub serve` answers (for the CLI)
 ```
@@ -93,6 +95,14 @@ class DataLayout:
 
     def changes(self, source: str) -> Path:
         return self.root / "changes" / f"{source}.jsonl"
+
+    def report(self, source: str, run_id: str) -> Path:
+        """A run's report for review (errors with record values, SHACL, gates, changes)."""
+        return self.root / "reports" / source / f"{run_id}.json"
+
+    def users(self) -> Path:
+        """Accounts added by `hub user add`: names, roles, scopes and token hashes."""
+        return self.root / "users.json"
 
     # -- serving -------------------------------------------------------------
     def readmodel(self) -> Path:

@@ -15,13 +15,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from apscheduler.triggers.cron import CronTrigger
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from hub.catalog import LATE_GRACE, SourceStatus, is_late, source_statuses
+from hub.catalog import SourceStatus, is_late, source_statuses, update_deadline
 from hub.config import HubConfig, SourceConfig
 from hub.iris import MH, PROV, Iris
 from hub.pipeline.events import Event, Started
@@ -60,18 +59,9 @@ def late_seconds(source: SourceConfig, last_good: str | None, now: datetime) -> 
     """Seconds past the source's expected update (0 when on time; +Inf if it never succeeded)."""
     if not is_late(source, last_good, now):
         return 0.0
-    if last_good is None or source.schedule is None:
+    deadline = update_deadline(source, last_good)
+    if deadline is None:
         return math.inf
-    since = datetime.fromisoformat(last_good)
-    seconds = source.schedule.seconds()
-    if seconds:
-        deadline = since + timedelta(seconds=2 * seconds)
-    else:
-        trigger = CronTrigger.from_crontab(source.schedule.cron or "", timezone="UTC")
-        expected = trigger.get_next_fire_time(None, since)
-        if expected is None:
-            return 0.0
-        deadline = expected + LATE_GRACE
     return max(0.0, (now - deadline).total_seconds())
 
 

@@ -36,8 +36,10 @@ class RecordFailure:
     key: str
     error: RecordError
 
-    def message(self, source: str) -> str:
-        return f"source `{source}`, record `{self.key}` (#{self.number}): {self.error.located()}"
+    def message(self, source: str, *, hide_value: bool = False) -> str:
+        """The failure for people; `hide_value`: without the record's value (public reports)."""
+        where = f"source `{source}`, record `{self.key}` (record #{self.number})"
+        return f"{where}: {self.error.located(hide_value=hide_value)}"
 
 
 @dataclass
@@ -120,6 +122,7 @@ def compile_term(term: TermMap, file: str) -> Renderer:
                             "(it needs a scheme such as https:, and no spaces)",
                             file=file,
                             line=term.line,
+                            value=text,
                         )
                     out.append(f"<{text}>")
                 return out
@@ -149,7 +152,10 @@ def compile_term(term: TermMap, file: str) -> Renderer:
                         text = coerce_lexical(value, datatype)
                     except ValueError as exc:
                         raise RecordError(
-                            f"value of `{ref.path}`: {exc}", file=file, line=term.line
+                            f"value of `{ref.path}`: {exc}",
+                            file=file,
+                            line=term.line,
+                            value=str(value),
                         ) from None
                     out.append(f'"{escape_literal(text)}"{suffix}')
                 return out
@@ -173,7 +179,7 @@ def compile_term(term: TermMap, file: str) -> Renderer:
                 try:
                     text = coerce_lexical(text, datatype)
                 except ValueError as exc:
-                    raise RecordError(str(exc), file=file, line=term.line) from None
+                    raise RecordError(str(exc), file=file, line=term.line, value=text) from None
             out.append(f'"{escape_literal(text)}"{suffix}')
         return out
 

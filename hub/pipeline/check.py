@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,9 @@ from typing import Any
 from hub.config import HubConfig
 from hub.errors import HubError, RecordError
 from hub.iris import PREFIXES, Iris
-from hub.pipeline.gates import CATEGORY, THEME, Finding, version_subjects
+from hub.pipeline.gates import CATEGORY, THEME, Finding
+from hub.pipeline.reports import change_preview
 from hub.pipeline.run import StagedRun, Workspace
-from hub.pipeline.versions import diff_versions
 
 __all__ = ["CheckResult", "check_source", "format_text"]
 
@@ -163,47 +162,11 @@ def _fill(result: CheckResult, run: StagedRun) -> None:
         }
 
 
-def _subject_iris(path: Path | None) -> set[str]:
-    if path is None:
-        return set()
-    return {s.decode("utf-8", "replace")[1:-1] for s, _ in version_subjects(path)}
-
-
-def _touched(path: Path) -> dict[str, set[str]]:
-    return {
-        s.decode("utf-8", "replace")[1:-1]: {p.decode("utf-8", "replace")[1:-1] for p, _ in lines}
-        for s, lines in version_subjects(path)
-    }
-
-
 def _changes(run: StagedRun, folder: Path) -> dict[str, Any]:
     """Entities added, removed and changed (with the properties that changed) since the published version."""
-    old = run.published_version()
-    removed, added = folder / "removed.nt", folder / "added.nt"
-    counts = diff_versions(old, run.version_file, removed, added)
-    before, after = _subject_iris(old), _subject_iris(run.version_file)
-    gone, new = _touched(removed), _touched(added)
-    changed: dict[str, set[str]] = {}
-    for subject in (gone.keys() | new.keys()) & before & after:
-        changed[subject] = gone.get(subject, set()) | new.get(subject, set())
-    entities_added = sorted(after - before)
-    entities_removed = sorted(before - after)
-    properties = Counter(p for props in changed.values() for p in props)
-    return {
-        "published_run": run.state.run_id or None,
-        "compared_with": str(old) if old else None,
-        "triples_removed": counts.removed,
-        "triples_added": counts.added,
-        "entities_added": len(entities_added),
-        "entities_removed": len(entities_removed),
-        "entities_changed": len(changed),
-        "properties_changed": dict(properties.most_common()),
-        "added": entities_added[:LISTED],
-        "removed": entities_removed[:LISTED],
-        "changed": [
-            {"entity": s, "properties": sorted(changed[s])} for s in sorted(changed)[:LISTED]
-        ],
-    }
+    return change_preview(
+        run.published_version(), run.version_file, folder, run.state.run_id or None
+    )
 
 
 # -- the text report -----------------------------------------------------------------

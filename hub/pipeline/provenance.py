@@ -34,7 +34,8 @@ class RunReport:
     mapping_hash: str = ""
     actor: str = ""  # who decided (approve, reject, rollback), for the audit trail
     message: str = ""
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # with record values: stewards only
+    public_errors: list[str] = field(default_factory=list)  # the same, values hidden
     warnings: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
 
@@ -145,7 +146,8 @@ def record_run(
         triples.append((run, _iri(MH + "statusMessage"), nt_literal(report.message)))
     if report.actor:
         triples.append((run, _iri(MH + "actor"), nt_literal(report.actor)))
-    for error in report.errors[:max_errors]:
+    # The metadata graph is public: record values stay in the run's report (stewards only).
+    for error in report.public_errors[:max_errors]:
         triples.append((run, _iri(MH + "errorMessage"), nt_literal(error)))
     if report.ok:
         triples.append((run, _iri(PROV + "generated"), _iri(iris.source_graph(report.source))))

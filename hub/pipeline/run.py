@@ -32,6 +32,13 @@ from hub.pipeline.events import Started
 from hub.pipeline.programme import known_projects
 from hub.pipeline.provenance import RunReport, describe_source, new_run_id
 from hub.pipeline.publish import Publisher, write_facts
+from hub.pipeline.reports import (
+    change_preview,
+    prune_reports,
+    public_violation_text,
+    run_document,
+    save_report,
+)
 from hub.pipeline.snapshots import SnapshotStore
 from hub.pipeline.state import load_state
 from hub.pipeline.versions import sort_version
@@ -129,6 +136,7 @@ class StagedRun:
         self.sample: list[Any] = []  # the first records, for `hub check`
         self.runner: MappingRunner | None = None
         self.validation: ValidationReport | None = None
+        self.changes: dict[str, Any] | None = None  # a held run's change against the published
 
     def genid(self) -> str:
         """The prefix of skolem IRIs for this source's blank nodes (as `Publisher.genid`)."""
@@ -191,7 +199,11 @@ class StagedRun:
         for finding in findings:
             if finding.gate in ("min_records", "max_error_rate", "fail_on_shacl_violation"):
                 continue  # their one message is the run's message; the errors say the rest
-            (report.warnings if finding.action == "warn" else report.errors).append(finding.message)
+            if finding.action == "warn":
+                report.warnings.append(finding.message)
+            else:
+                report.errors.append(finding.message)
+                report.public_errors.append(finding.message)
         if self.stop_at_failure and any(f.action == "fail" for f in findings):
             report.message = self.failure_message()
             raise HubError(report.message)
@@ -211,8 +223,9 @@ class StagedRun:
         """Why the run is held, and what the steward can do."""
         source = self.source.id
         return (
-            f"{self.verdict.causes('hold')}; held for review: `hub approve {source}` publishes "
-            f"it, `hub reject {source}` discards it, the next good harvest replaces it"
+            f"{self.verdict.causes('hold')}; held for review (the steward pages at /steward, "
+            f'or `hub approve {source}` to publish it, `hub reject {source} --reason "..."` '
+            "to discard it); the next good harvest replaces it"
         )
 
     @contextmanager
@@ -269,6 +282,7 @@ class StagedRun:
             report.records, report.record_errors = stats.records, stats.failed
             report.triples = stats.triples
             report.errors = [f.message(source.id) for f in stats.failures]
+            report.public_errors = [f.message(source.id, hide_value=True) for f in stats.failures]
 
     def _stage_rdf(self, staging: OxigraphStore, harvest: Any) -> None:
         source = self.source
@@ -353,6 +367,7 @@ class StagedRun:
         for violation in result.violations[:100]:
             if violation.severity == "sh:Violation":
                 self.report.errors.append(violation.message)
+                self.report.public_errors.append(public_violation_text(violation))
             else:
                 self.report.warnings.append(f"{violation.severity}: {violation.message}")
         self._judge(gates.shacl_gate(result, self.quality))
@@ -422,10 +437,19 @@ class SourceRun(StagedRun):
                 self.version_file.unlink(missing_ok=True)
                 self.layout.version_facts(self.source.id, report.run_id).unlink(missing_ok=True)
             self.snapshots.prune()
+            self._save_report()
             if report.status != "published":  # a publish told its subscribers already
                 with self._phase("provenance"):
                     publisher.finished(report)
         return report
+
+    def _save_report(self) -> None:
+        """Keep the run's report for review (never lets a report problem fail the run)."""
+        try:
+            save_report(self.layout, run_document(self, self.changes))
+            prune_reports(self.layout, self.source.id)
+        except Exception:
+            log.exception("the report of run %s could not be saved", self.report.run_id)
 
     def _version_facts(self) -> dict[str, Any]:
         records = self.report.records
@@ -458,6 +482,10 @@ class SourceRun(StagedRun):
     def _hold(self) -> None:
         """Keep the version in the held folder, for a steward's `hub approve` or `hub reject`."""
         layout, source_id, run_id = self.layout, self.source.id, self.report.run_id
+        self.changes = change_preview(
+            self.published_version(), self.version_file, layout.versions(source_id),
+            self.state.run_id or None,
+        )  # fmt: skip
         layout.held(source_id).mkdir(parents=True, exist_ok=True)
         layout.version_facts(source_id, run_id).replace(layout.held_facts(source_id, run_id))
         self.version_file.replace(layout.held_version(source_id, run_id))

@@ -23,12 +23,34 @@ def admin(demo_config: HubConfig):
     return demo_config, store, TestClient(create_app(demo_config, store))
 
 
-def test_admin_is_off_without_a_token(admin, monkeypatch) -> None:
+def test_admin_refuses_without_credentials(admin, monkeypatch) -> None:
     monkeypatch.delenv("HUB_ADMIN_TOKEN", raising=False)
     _, _, client = admin
     response = client.post("/api/admin/harvest/itinera-trails")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert "hub user add" in response.json()["error"]["message"]
+
+
+def test_a_short_admin_token_is_not_accepted(admin, monkeypatch) -> None:
+    monkeypatch.setenv("HUB_ADMIN_TOKEN", "short")
+    _, _, client = admin
+    response = client.post(
+        "/api/admin/harvest/itinera-trails", headers={"Authorization": "Bearer short"}
+    )
+    assert response.status_code == 401
+
+
+def test_a_steward_is_not_an_admin(admin) -> None:
+    from hub.accounts import add_user
+
+    config, _, client = admin
+    token, _ = add_user(config, "anna", "steward", sources=["itinera-trails"])
+    response = client.post(
+        "/api/admin/harvest/itinera-trails", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 403
-    assert "HUB_ADMIN_TOKEN" in response.json()["error"]["message"]
+    assert "anna" in response.json()["error"]["message"]
 
 
 def test_admin_needs_the_right_token(admin, monkeypatch) -> None:

@@ -44,19 +44,19 @@ def test_bad_records_are_reported_and_the_rest_is_mapped() -> None:
     assert r.stats.failed == 6
     messages = [f.message("x") for f in r.stats.failures]
     assert messages[0] == (
-        "source `x`, record `comma` (#2): mappings/x.yml line 6: value of `lat`: `43,5` is not a "
+        "source `x`, record `comma` (record #2): mappings/x.yml line 6: value of `lat`: `43,5` is not a "
         "valid xsd:decimal (it uses a decimal comma; write it with a point, or fix it at the source)"
     )
-    assert "record `noscheme` (#3): mappings/x.yml line 7" in messages[1]
+    assert "record `noscheme` (record #3): mappings/x.yml line 7" in messages[1]
     assert "not an absolute IRI" in messages[1]
-    assert "record `baddate` (#4): mappings/x.yml line 8" in messages[2]
+    assert "record `baddate` (record #4): mappings/x.yml line 8" in messages[2]
     assert "line 9" in messages[3] and "selects an object" in messages[3]
     # a record without its key is reported (it could not get a stable IRI)
-    assert any("record `#6 (no `id`)` (#6)" in m and "the source's key" in m for m in messages)
+    assert any("record `#6 (no `id`)` (record #6)" in m and "the source's key" in m for m in messages)
     assert "<https://h.example/id/x/ok1>" in data
     assert '"44.25"^^<http://www.w3.org/2001/XMLSchema#decimal>' in data
     assert "ok2" not in data  # its url has a space: not an IRI, the record is left out
-    assert "record `ok2` (#7)" in messages[5]
+    assert "record `ok2` (record #7)" in messages[5]
     assert "<https://h.example/id/x/ok3> <https://schema.org/startDate>" in data
     assert "comma" not in data and "noscheme" not in data
 

@@ -180,5 +180,5 @@ def test_a_misspelt_reference_in_the_demo_is_checked_then_held(
     held = DataLayout(demo_config.data_path).held("smartic-operators")
     assert len(list(held.glob("*.nt"))) == 1
     # the steward rejects it; the graph stays as it was
-    assert hub("reject", "smartic-operators")[0] == 0
+    assert hub("reject", "smartic-operators", "--reason", "misspelt field")[0] == 0
     assert hub("query", "--format", "tsv", select) == (0, published)

@@ -76,14 +76,14 @@ def test_approve_and_rollback_through_the_running_hub(served, monkeypatch, capsy
     assert count(port, minihub.live) == 100
     monkeypatch.delenv("HUB_ADMIN_TOKEN", raising=False)
     assert main(["--config", config, "approve", "places"]) == 2
-    assert "export HUB_ADMIN_TOKEN" in capsys.readouterr().err
+    assert "export HUB_TOKEN" in capsys.readouterr().err
     monkeypatch.setenv("HUB_ADMIN_TOKEN", TOKEN)
     assert main(["--config", config, "approve", "places"]) == 0
     assert "PUBLISHED" in capsys.readouterr().out
     assert count(port, minihub.live) == 20  # the serving hub shows it at once
     assert main(["--config", config, "rollback", "places"]) == 0
     assert count(port, minihub.live) == 100
-    assert main(["--config", config, "reject", "places"]) == 2  # nothing held any more
+    assert main(["--config", config, "reject", "places", "--reason", "none left"]) == 2  # nothing held any more
     assert "no held run" in capsys.readouterr().err
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.v1 import catalog, entities, entity, stats, vocab
+from hub.api.v1 import catalog, entities, entity, review, stats, vocab
 
 PREFIX = "/api/v1"
 
@@ -17,5 +17,6 @@ router.include_router(entity.router)
 router.include_router(stats.router)
 router.include_router(catalog.router)
 router.include_router(vocab.router)
+router.include_router(review.router)
 
 __all__ = ["PREFIX", "router"]
