@@ -386,6 +386,25 @@ def test_shapes_use_only_the_allowed_shacl(shapes: Graph) -> None:
     assert paths and all(isinstance(p, URIRef) for p in paths), "every sh:path must be an IRI"
 
 
+def test_every_shape_speaks_italian_french_and_english(shapes: Graph) -> None:
+    # Stewards read validation results in their language (hub/validation picks by tag).
+    descriptive = {"targetClass", "property", "severity", "message"}
+    checking = {
+        s
+        for s, p, _ in shapes
+        if p.startswith(str(SH)) and tail(p, str(SH)) in ALLOWED_SHACL - descriptive
+    }
+    with_message = set(shapes.subjects(SH.message, None))
+    assert len(with_message) >= 60
+    for shape in checking | with_message:
+        where = shape if isinstance(shape, URIRef) else f"[sh:path {shapes.value(shape, SH.path)}]"
+        messages = list(shapes.objects(shape, SH.message))
+        langs = sorted(m.language or "(none)" for m in messages if isinstance(m, Literal))
+        assert langs == sorted(LANGS), f"{where}: sh:message in {langs}; give one each in {LANGS}"
+        texts = {str(m) for m in messages}
+        assert len(texts) == 3 and all(t.strip() for t in texts), f"{where}: not translated"
+
+
 def test_programme_conforms_to_shapes(programme: Graph, shapes: Graph) -> None:
     conforms, _, report = pyshacl.validate(programme, shacl_graph=shapes)
     assert conforms, report

@@ -3,6 +3,7 @@
     shapes = load_shapes("ontology/shapes.ttl")  # parse once; refuses unsupported features
     report = validate_graph(store, staging_graph, shapes, limit=1000)
     if report.error_count: ...                   # only sh:Violation results fail a run
+    report.groups("it")                          # by shape, exact counts, a few examples
 
 Each shape becomes a few SPARQL queries over the whole named graph (never one per entity):
 value checks scan the predicate once and keep the bad rows, counts use GROUP BY or MINUS,
@@ -22,7 +23,8 @@ tests/validation/test_shacl_equivalence.py):
   sh:minExclusive, sh:maxExclusive, sh:languageIn, sh:uniqueLang, sh:hasValue, sh:closed
   (+ sh:ignoredProperties), sh:equals, sh:disjoint, sh:lessThan, sh:lessThanOrEquals,
   sh:node, sh:not, sh:and, sh:or, sh:xone;
-- sh:severity, sh:message (English first), sh:deactivated.
+- sh:severity, sh:message (by language tag: `Violation.text("it")`, `report.groups("fr")`;
+  an untagged message counts as English), sh:deactivated.
 
 Refused by `load_shapes` with a `ShapesError` naming the file, shape and feature (there is
 no silent pySHACL fallback: a check either runs in the store or is refused): qualified value

@@ -1,10 +1,19 @@
-"""The results of validating a staged graph: one `Violation` per SHACL result, and the report."""
+"""The results of validating a staged graph: one `Violation` per SHACL result, and the report.
+
+Stewards read results in Italian, French or English: `Violation.text(lang)` and
+`ValidationReport.groups(lang)` use the shape's `sh:message` in that language.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 SH = "http://www.w3.org/ns/shacl#"
+
+# "value" in the languages of the shapes' messages; other languages read it in English.
+_VALUE = {"en": "value", "it": "valore", "fr": "valeur"}
+_SEVERITY_RANK = {"sh:Violation": 0, "sh:Warning": 1, "sh:Info": 2}
 
 # sh:minCount -> sh:MinCountConstraintComponent, as SHACL names the components.
 _COMPONENTS = {
@@ -42,6 +51,19 @@ def component_iri(constraint: str) -> str:
     return SH + _COMPONENTS[constraint]
 
 
+def pick_message(messages: Mapping[str, str], lang: str) -> tuple[str, str] | None:
+    """(language, message) for `lang`, its primary language (`fr-CA` -> `fr`), else English.
+
+    >>> pick_message({"en": "needs a name", "it": "manca il nome"}, "it-CH")
+    ('it', 'manca il nome')
+    """
+    lang = lang.lower()
+    for key in (lang, lang.split("-")[0], "en"):
+        if key in messages:
+            return key, messages[key]
+    return None
+
+
 @dataclass(frozen=True)
 class Violation:
     """One validation result.
@@ -57,12 +79,44 @@ class Violation:
     constraint: str
     shape: str
     severity: str
-    message: str
+    message: str  # text("en"), as built by the validator
+    #: The shape's sh:message by language ("en", "it", "fr"); empty when it has none.
+    messages: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # What text() assembles: focus and value as people read them (`id:b1`, `"12,5"`), the
+    # constraint as written (`sh:datatype xsd:decimal`) and the generated English sentence.
+    focus_text: str = field(default="", compare=False, repr=False)
+    value_text: str | None = field(default=None, compare=False, repr=False)
+    rule: str = field(default="", compare=False, repr=False)
+    description: str = field(default="", compare=False, repr=False)
 
     @property
     def component(self) -> str:
         """The constraint component IRI, as in a SHACL validation report."""
         return component_iri(self.constraint)
+
+    def text(self, lang: str = "en") -> str:
+        """The steward's sentence in `lang`: entity, message, offending value, shape.
+
+        Falls back to the English message, then to the generated description:
+
+            id:p1: schema:latitude deve essere un solo xsd:decimal compreso tra -90 e 90
+            (sh:datatype xsd:decimal) — valore "12,5" — shape mhs:latitude
+        """
+        chosen = pick_message(self.messages, lang)
+        if chosen is None and not self.description:
+            return self.message  # built without its parts (by hand, in a test)
+        if chosen is None:
+            said, body = "en", self.description
+            # The generated sentence names the value itself, where there is one.
+            show = self.value_text is not None and self.value_text not in body
+        else:
+            said, body = chosen[0], f"{chosen[1]} ({self.rule})" if self.rule else chosen[1]
+            # A node shape's value is the focus node: no need to say it twice.
+            show = self.value_text is not None and self.value != self.focus_node
+        text = f"{self.focus_text or self.focus_node}: {body}"
+        if show:
+            text += f" — {_VALUE.get(said, 'value')} {self.value_text}"
+        return f"{text} — shape {self.shape}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +128,15 @@ class ConstraintCount:
     constraint: str
     severity: str
     count: int
+    #: The shape's sh:message by language, as on `Violation.messages`.
+    messages: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    rule: str = field(default="", compare=False)  # sh:maxCount 1
+    description: str = field(default="", compare=False)  # generated, when there is no message
+
+    @property
+    def key(self) -> tuple[str, str | None, str, str]:
+        """(shape, path, constraint, severity): what results are grouped by."""
+        return (self.shape, self.path, self.constraint, self.severity)
 
 
 @dataclass
@@ -141,6 +204,74 @@ class ValidationReport:
             "warning_count": self.warning_count,
             "info_count": self.info_count,
             "truncated": self.truncated,
-            "counts": [c.__dict__ for c in self.counts],
-            "violations": [v.__dict__ for v in self.violations],
+            "counts": [
+                {k: getattr(c, k) for k in ("shape", "path", "constraint", "severity", "count")}
+                for c in self.counts
+            ],
+            "groups": self.groups("en"),
+            "violations": [
+                {
+                    k: getattr(v, k)
+                    for k in (
+                        "focus_node",
+                        "path",
+                        "value",
+                        "constraint",
+                        "shape",
+                        "severity",
+                        "message",
+                        "messages",
+                    )
+                }
+                for v in self.violations
+            ],
         }
+
+    def groups(self, lang: str = "en", examples: int = 5) -> list[dict]:
+        """Results grouped by (shape, path, constraint, severity), for a steward's page.
+
+        Each group has the exact `count` (from `counts`, whatever the limit), the shape's
+        `message` in `lang` (else English, else a generated sentence), the `rule` and up to
+        `examples` results listed in `violations`, as `{"focus", "path", "value"}`.
+        Violations come first, then warnings and infos; within each, the largest groups.
+        """
+        keys = {c.key for c in self.counts}
+        listed: dict[tuple[str, str | None, str, str], list[Violation]] = {}
+        for v in self.violations:
+            key = (v.shape, v.path, v.constraint, v.severity)
+            if key not in keys:  # sh:closed reports the property; its count has no path
+                key = (v.shape, None, v.constraint, v.severity)
+            listed.setdefault(key, []).append(v)
+        out = []
+        for c in self.counts:
+            if not c.count:
+                continue
+            found = listed.get(c.key, [])
+            messages = c.messages or (found[0].messages if found else {})
+            chosen = pick_message(messages, lang)
+            fallback = c.description or (found[0].description if found else "")
+            out.append(
+                {
+                    "shape": c.shape,
+                    "path": c.path,
+                    "constraint": c.constraint,
+                    "severity": c.severity,
+                    "count": c.count,
+                    "message": chosen[1] if chosen else fallback or c.rule or c.constraint,
+                    "rule": c.rule or (found[0].rule if found else "") or c.constraint,
+                    "examples": [
+                        {"focus": v.focus_node, "path": v.path, "value": v.value}
+                        for v in found[: max(examples, 0)]
+                    ],
+                }
+            )
+        out.sort(
+            key=lambda g: (
+                _SEVERITY_RANK.get(g["severity"], len(_SEVERITY_RANK)),
+                -g["count"],
+                g["shape"],
+                g["path"] or "",
+                g["constraint"],
+            )
+        )
+        return out

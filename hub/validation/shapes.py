@@ -225,6 +225,8 @@ class Shape:
     messages: tuple[str, ...] = ()
     deactivated: bool = False
     ignored: tuple[str, ...] = ()
+    #: sh:message by language tag (lower case); an untagged message stands in for "en".
+    message_by_lang: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_property(self) -> bool:
@@ -546,6 +548,7 @@ class _Parser:
             messages=self.messages(node),
             deactivated=self.deactivated(node),
             ignored=self.ignored(node),
+            message_by_lang=self.message_by_lang(node),
         )
 
     def severity(self, node: object) -> URIRef:
@@ -563,6 +566,17 @@ class _Parser:
         rank = {"en": 0, None: 1}
         values.sort(key=lambda m: (rank.get(m.language, 2), str(m)))
         return tuple(str(m) for m in values)
+
+    def message_by_lang(self, node: object) -> dict[str, str]:
+        values = [m for m in self.g.objects(node, _SH["message"]) if isinstance(m, Literal)]
+        by_lang: dict[str, str] = {}
+        # Sorted, so that two messages in one language resolve the same way on every load.
+        for m in sorted(values, key=str):
+            by_lang.setdefault((m.language or "").lower(), str(m))
+        untagged = by_lang.pop("", None)
+        if untagged is not None:
+            by_lang.setdefault("en", untagged)
+        return by_lang
 
     def ignored(self, node: object) -> tuple[str, ...]:
         value = self.one(node, "ignoredProperties")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path as FsPath
 
 import pyoxigraph as ox
@@ -45,6 +46,7 @@ def validate_graph(
     closures = runner.closures(graph, classes_used(shapes))
     namer = Namer(shapes.prefixes)
     counts: dict[tuple[str, str | None, str, str], int] = {}
+    about: dict[tuple[str, str | None, str, str], ConstraintCount] = {}
     for plan in Compiler(shapes, graph, closures).plans():
         # Rows are results only, so the detail query usually answers everything; the
         # aggregate query runs only when there are more rows than the report may list.
@@ -65,10 +67,8 @@ def validate_graph(
             if n:
                 key = (plan.shape.name, path, check.constraint.name, plan.shape.severity)
                 counts[key] = counts.get(key, 0) + n
-    report.counts = [
-        ConstraintCount(shape, path, constraint, severity, n)
-        for (shape, path, constraint, severity), n in counts.items()
-    ]
+                about.setdefault(key, _about(plan.shape, check.constraint, key))
+    report.counts = [replace(about[key], count=n) for key, n in counts.items()]
     report.seconds = time.perf_counter() - started
     return report
 
@@ -159,21 +159,34 @@ def _violations(plan: Plan, row: dict, namer: Namer) -> list[Violation]:
             _short(value, namer),
             extra.value if extra is not None else "",
         )
-        text = shape.messages[0] if shape.messages else detail
-        if shape.messages:
-            text += f" ({check.constraint.name} {check.constraint.display})"
-        out.append(
-            Violation(
-                focus_node=_plain(focus) or "",
-                path=path,
-                value=_plain(value),
-                constraint=check.constraint.name,
-                shape=shape.name,
-                severity=shape.severity,
-                message=f"{_short(focus, namer)}: {text} — shape {shape.name}",
-            )
+        violation = Violation(
+            focus_node=_plain(focus) or "",
+            path=path,
+            value=_plain(value),
+            constraint=check.constraint.name,
+            shape=shape.name,
+            severity=shape.severity,
+            message="",
+            messages=shape.message_by_lang,
+            focus_text=_short(focus, namer),
+            value_text=_short(value, namer) if value is not None else None,
+            rule=f"{check.constraint.name} {check.constraint.display}",
+            description=detail,
         )
+        out.append(replace(violation, message=violation.text("en")))
     return out
+
+
+def _about(shape: Shape, c: Constraint, key: tuple[str, str | None, str, str]) -> ConstraintCount:
+    """A count's messages, rule and generated sentence; the count itself is filled in later."""
+    path = shape.path.display if shape.path is not None else "…"
+    return ConstraintCount(
+        *key,
+        count=0,
+        messages=shape.message_by_lang,
+        rule=f"{c.name} {c.display}",
+        description=_describe(c, shape, path, "…", "…"),
+    )
 
 
 def _describe(c: Constraint, shape: Shape, path: str, value: str, extra: str) -> str:
