@@ -63,7 +63,7 @@ def source_runs(
     total, items = run_history(store, config, source_id, None, size, offset)
     layout = DataLayout(config.data_path)
     for item in items:
-        run = item["id"]
+        run = item["run"] = item["id"].split("/", 1)[-1]  # ids are `<source>/<run>`
         item["pending"] = run in held
         item["published"] = run == published
         item["kept"] = run in kept

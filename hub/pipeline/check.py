@@ -170,7 +170,15 @@ def _changes(run: StagedRun, folder: Path) -> dict[str, Any]:
 
 
 # -- the text report -----------------------------------------------------------------
-def _short_iri(iri: str, prefixes: dict[str, str]) -> str:
+def display_prefixes(config: HubConfig, source: str) -> dict[str, str]:
+    """Prefixes to show a source's IRIs short: `id:` its entities, then the vocabularies."""
+    iris = Iris(config.base_iri)
+    prefixes = {"id": iris.entity_prefix(source), **PREFIXES}
+    prefixes.update({"programme": iris.programme_base, "category": CATEGORY, "theme": THEME})
+    return prefixes
+
+
+def short_iri(iri: str, prefixes: dict[str, str]) -> str:
     for prefix, namespace in prefixes.items():
         if iri.startswith(namespace):
             return f"{prefix}:{iri[len(namespace) :]}"
@@ -184,19 +192,17 @@ def _short_triple(line: str, prefixes: dict[str, str]) -> str:
     s, p, o = parts
     terms = [s, p]
     out = [
-        _short_iri(t[1:-1], prefixes) if t.startswith("<") and t.endswith(">") else t for t in terms
+        short_iri(t[1:-1], prefixes) if t.startswith("<") and t.endswith(">") else t for t in terms
     ]
     o = o.removesuffix(" .")
     if o.startswith("<") and o.endswith(">"):
-        o = _short_iri(o[1:-1], prefixes)
+        o = short_iri(o[1:-1], prefixes)
     return " ".join([*out, o])
 
 
 def format_text(result: CheckResult, config: HubConfig) -> str:
     """The check as text for a terminal: samples, errors, coverage, SHACL, changes, verdict."""
-    iris = Iris(config.base_iri)
-    prefixes = {"id": iris.entity_prefix(result.source), **PREFIXES}
-    prefixes.update({"programme": iris.programme_base, "category": CATEGORY, "theme": THEME})
+    prefixes = display_prefixes(config, result.source)
     out: list[str] = [
         f"{result.source}: {result.records} records, {result.record_errors} rejected, "
         f"{result.triples} triples"
@@ -229,7 +235,7 @@ def format_text(result: CheckResult, config: HubConfig) -> str:
             f"{shacl['infos']} infos"
         )
         for count in shacl["by_shape"]:
-            path = f" {_short_iri(count['path'], prefixes)}" if count["path"] else ""
+            path = f" {short_iri(count['path'], prefixes)}" if count["path"] else ""
             out.append(
                 f"  {count['severity']} {count['shape']}{path} {count['constraint']}: "
                 f"{count['count']}"
@@ -249,16 +255,16 @@ def format_text(result: CheckResult, config: HubConfig) -> str:
         )
         if changes["properties_changed"]:
             props = ", ".join(
-                f"{_short_iri(p, prefixes)} ({n})" for p, n in changes["properties_changed"].items()
+                f"{short_iri(p, prefixes)} ({n})" for p, n in changes["properties_changed"].items()
             )
             out.append(f"  properties changed: {props}")
         for entry in changes["changed"][:10]:
-            props = ", ".join(_short_iri(p, prefixes) for p in entry["properties"])
-            out.append(f"  changed {_short_iri(entry['entity'], prefixes)}: {props}")
+            props = ", ".join(short_iri(p, prefixes) for p in entry["properties"])
+            out.append(f"  changed {short_iri(entry['entity'], prefixes)}: {props}")
         for entity in changes["added"][:5]:
-            out.append(f"  added {_short_iri(entity, prefixes)}")
+            out.append(f"  added {short_iri(entity, prefixes)}")
         for entity in changes["removed"][:5]:
-            out.append(f"  removed {_short_iri(entity, prefixes)}")
+            out.append(f"  removed {short_iri(entity, prefixes)}")
     found = [g for g in result.gates if g.gate != "unmatched_reference"]  # (shown above)
     if found:
         out.append("\nGates:")

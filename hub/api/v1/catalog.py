@@ -7,6 +7,7 @@ import hashlib
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from hub.accounts import Accounts
 from hub.api.errors import ApiError
 from hub.api.v1 import common as doc
 from hub.api.v1.caching import READ_MODEL_MAX_AGE, matches, not_modified, request_etag, send
@@ -16,7 +17,8 @@ from hub.api.v1.models import Projects, Runs, Sources
 from hub.api.v1.params import check_known, one, parse_choice, parse_int, parse_lang
 from hub.catalog import RUN_STATUSES, run_history, source_statuses
 from hub.config import SOURCE_ID, HubConfig
-from hub.errors import HubError
+from hub.errors import ConfigError, HubError
+from hub.layout import DataLayout
 from hub.readmodel import ReadModel
 from hub.readmodel._text import pick
 from hub.store import Store
@@ -120,7 +122,8 @@ def _projects(request: Request, config: HubConfig, readmodel: ReadModel) -> Resp
 
 @router.get(
     "/sources",
-    summary="The catalogue: every configured source, its licence, schedule, steward, last run",
+    summary="The catalogue: every source, its agreement (owner, licence, update frequency, "
+    "stewards), last run, lateness",
     response_class=Response,
     responses={200: {"model": Sources}, **doc.ERRORS},
 )
@@ -135,6 +138,11 @@ def _sources(request: Request, config: HubConfig, store: Store, readmodel: ReadM
     """The blocking part of `sources` (runs in a v1 worker thread)."""
     check_known(request.query_params, ())
     statuses = {s.id: s for s in source_statuses(store, config)}
+    layout = DataLayout(config.data_path)
+    try:
+        known = Accounts.load(config)
+    except ConfigError:
+        known = Accounts({})
     try:
         with readmodel.snapshot() as snap:
             built = dict(snap.sources)
@@ -153,7 +161,14 @@ def _sources(request: Request, config: HubConfig, store: Store, readmodel: ReadM
                 "kind": source.kind,
                 "licence": source.licence,
                 "steward": source.steward,
+                "owner": source.owner,
+                "contact": source.contact,
+                "update_every": source.update_every,
+                "stewards": known.stewards_of(source),
                 "schedule": status.schedule,
+                "last_good": status.last_good,
+                "late": status.late,
+                "held": len(list(layout.held(source.id).glob("*.nt"))),
                 "last_run": status.last_run,
                 "last_status": status.last_status,
                 "last_message": status.last_message,

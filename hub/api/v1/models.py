@@ -146,7 +146,14 @@ class Source(BaseModel):
     kind: str
     licence: str
     steward: str
+    owner: str = Field("", description="The organisation that provides the data (agreement)")
+    contact: str = Field("", description="Whom to ask about the agreement")
+    update_every: str | None = Field(None, description="Expected update frequency, e.g. '7d'")
+    stewards: list[str] = Field(default_factory=list, description="Accounts that review its runs")
     schedule: str
+    last_good: str | None = Field(None, description="Start of the last published or unchanged run")
+    late: bool = Field(False, description="Past its expected update (agreement or schedule)")
+    held: int = Field(0, description="Runs held for a steward's decision")
     last_run: str | None
     last_status: str | None
     last_message: str | None
