@@ -26,6 +26,7 @@ from hub.catalog import source_statuses
 from hub.config import HubConfig, SourceConfig
 from hub.errors import HubError
 from hub.layout import DataLayout
+from hub.pipeline.check import display_prefixes, short_iri
 from hub.review import ReviewError, decide, run_detail, source_runs
 
 router = APIRouter(prefix="/steward", include_in_schema=False)
@@ -47,6 +48,10 @@ def templates() -> Environment:
 def _render(
     request: Request, name: str, account: Account | None, http_status: int = 200, **values: Any
 ) -> HTMLResponse:
+    source = values.get("source")
+    if isinstance(source, SourceConfig):
+        prefixes = display_prefixes(request.app.state.config, source.id)
+        values["short"] = lambda iri: short_iri(iri, prefixes) if iri else ""
     page = (
         templates()
         .get_template(f"steward/{name}.html")
