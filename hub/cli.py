@@ -126,7 +126,7 @@ def cmd_check(config: HubConfig, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str))
     else:
-        print(format_text(result, config))
+        print(format_text(result, config, args.lang))
     return result.exit_code
 
 
@@ -430,6 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source")
     p.add_argument("--limit", type=int, default=3, help="records to show with their triples")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument(
+        "--lang", choices=["en", "it", "fr"], default="en", help="language of SHACL messages"
+    )
     p.add_argument(
         "--snapshot", action="store_true", help="map the latest raw snapshot instead of harvesting"
     )

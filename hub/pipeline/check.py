@@ -22,7 +22,7 @@ from hub.config import HubConfig
 from hub.errors import HubError, RecordError
 from hub.iris import PREFIXES, Iris
 from hub.pipeline.gates import CATEGORY, THEME, Finding
-from hub.pipeline.reports import change_preview
+from hub.pipeline.reports import change_preview, shacl_section
 from hub.pipeline.run import StagedRun, Workspace
 
 __all__ = ["CheckResult", "check_source", "format_text"]
@@ -149,17 +149,7 @@ def _fill(result: CheckResult, run: StagedRun) -> None:
             except RecordError as exc:
                 result.samples.append(Sample(record, error=exc.located()))
     if run.validation is not None:
-        validation = run.validation
-        result.shacl = {
-            "violations": validation.error_count,
-            "warnings": validation.warning_count,
-            "infos": validation.info_count,
-            "by_shape": [asdict(c) for c in validation.counts if c.count],
-            "first": [
-                {"severity": v.severity, "focus": v.focus_node, "message": v.message}
-                for v in validation.violations[:LISTED]
-            ],
-        }
+        result.shacl = shacl_section(run.validation, run.iris.entity_prefix(run.source.id))
 
 
 def _changes(run: StagedRun, folder: Path) -> dict[str, Any]:
@@ -200,7 +190,7 @@ def _short_triple(line: str, prefixes: dict[str, str]) -> str:
     return " ".join([*out, o])
 
 
-def format_text(result: CheckResult, config: HubConfig) -> str:
+def format_text(result: CheckResult, config: HubConfig, lang: str = "en") -> str:
     """The check as text for a terminal: samples, errors, coverage, SHACL, changes, verdict."""
     prefixes = display_prefixes(config, result.source)
     out: list[str] = [
@@ -234,14 +224,14 @@ def format_text(result: CheckResult, config: HubConfig) -> str:
             f"\nSHACL: {shacl['violations']} violations, {shacl['warnings']} warnings, "
             f"{shacl['infos']} infos"
         )
-        for count in shacl["by_shape"]:
-            path = f" {short_iri(count['path'], prefixes)}" if count["path"] else ""
-            out.append(
-                f"  {count['severity']} {count['shape']}{path} {count['constraint']}: "
-                f"{count['count']}"
-            )
-        for first in shacl["first"][:5]:
-            out.append(f"  {first['severity']}: {first['message']}")
+        for group in shacl["groups"]:
+            path = f" {short_iri(group['path'], prefixes)}" if group["path"] else ""
+            message = group["messages"].get(lang) or group["messages"].get("en", "")
+            out.append(f"  {group['severity']} {group['shape']}{path} ×{group['count']}: {message}")
+            for listed in group["results"][:3]:
+                value = f" = {listed['value']}" if listed["value"] is not None else ""
+                record = f" (record `{listed['record']}`)" if listed["record"] else ""
+                out.append(f"      {short_iri(listed['entity'], prefixes)}{record}{value}")
     if result.changes:
         changes = result.changes
         against = changes["published_run"] or "nothing published yet"

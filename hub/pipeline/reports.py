@@ -54,45 +54,26 @@ def _record_key(focus: str, entity_prefix: str) -> str | None:
 
 
 def shacl_section(validation: ValidationReport, entity_prefix: str) -> dict[str, Any]:
-    """SHACL results grouped by shape with exact counts, messages in it/fr/en, and examples."""
-    groups: dict[tuple[str, str | None, str, str], dict[str, Any]] = {}
-    for count in validation.counts:
-        if not count.count:
-            continue
-        groups[(count.shape, count.path, count.constraint, count.severity)] = {
-            "shape": count.shape,
-            "path": count.path,
-            "constraint": count.constraint,
-            "severity": count.severity,
-            "count": count.count,
-            "messages": {},
-            "results": [],
-        }
-    for violation in validation.violations:
-        key = (violation.shape, violation.path, violation.constraint, violation.severity)
-        group = groups.get(key)
-        if group is None:  # a result whose count the validator keeps under another path
-            continue
-        messages = getattr(violation, "messages", None) or {}
-        group["messages"] = {lang: messages[lang] for lang in LANGUAGES if lang in messages}
-        if len(group["results"]) < LISTED:
-            group["results"].append(
-                {
-                    "entity": violation.focus_node,
-                    "record": _record_key(violation.focus_node, entity_prefix),
-                    "property": violation.path,
-                    "value": violation.value,
-                    "message": violation.message,
-                }
-            )
-    ordered = sorted(
-        groups.values(), key=lambda g: (g["severity"] != "sh:Violation", -g["count"], g["shape"])
-    )
+    """SHACL results grouped by shape with exact counts, the message in it/fr/en, and the
+    listed results with their entity, source record, property and offending value."""
+    by_lang = {lang: validation.groups(lang, examples=0) for lang in LANGUAGES}
+    groups = validation.groups("en", examples=LISTED)
+    for number, group in enumerate(groups):
+        group["messages"] = {lang: by_lang[lang][number]["message"] for lang in LANGUAGES}
+        group["results"] = [
+            {
+                "entity": example["focus"],
+                "record": _record_key(example["focus"], entity_prefix),
+                "property": example["path"],
+                "value": example["value"],
+            }
+            for example in group.pop("examples")
+        ]
     return {
         "violations": validation.error_count,
         "warnings": validation.warning_count,
         "infos": validation.info_count,
-        "groups": ordered,
+        "groups": groups,
     }
 
 
@@ -236,10 +217,7 @@ def public_view(document: dict[str, Any]) -> dict[str, Any]:
             "groups": [
                 {
                     **g,
-                    "results": [
-                        {k: v for k, v in r.items() if k not in ("value", "message")}
-                        for r in g["results"]
-                    ],
+                    "results": [{k: v for k, v in r.items() if k != "value"} for r in g["results"]],
                 }
                 for g in shacl["groups"]
             ],
