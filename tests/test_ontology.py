@@ -31,6 +31,8 @@ SCHEMA = Namespace("https://schema.org/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 THEME = "https://w3id.org/marittimo-hub/theme/"
 CATEGORY = "https://w3id.org/marittimo-hub/category/"
+ACTION_STATUS = "https://w3id.org/marittimo-hub/action-status/"
+SUPPORT_TYPE = "https://w3id.org/marittimo-hub/support-type/"
 LANGS = {"en", "it", "fr"}
 
 PROJECTS = {
@@ -148,6 +150,14 @@ REQUIRED_TERMS = {
     "statusMessage",
     "harvesterKind",
     "schedule",
+    "ActionPlan",
+    "PlannedAction",
+    "Indicator",
+    "BusinessSupportNetwork",
+    "SupportService",
+    "actionStatus",
+    "supportType",
+    "serves",
 }
 
 # The SHACL the hub allows itself (see the header of shapes.ttl).
@@ -336,7 +346,12 @@ def test_programme_links_resolve(programme: Graph, themes: Graph) -> None:
 
 def test_concept_schemes(themes: Graph) -> None:
     schemes = set(themes.subjects(RDF.type, SKOS.ConceptScheme))
-    assert schemes == {URIRef(THEME.rstrip("/")), URIRef(CATEGORY.rstrip("/"))}
+    assert schemes == {
+        URIRef(THEME.rstrip("/")),
+        URIRef(CATEGORY.rstrip("/")),
+        URIRef(ACTION_STATUS.rstrip("/")),
+        URIRef(SUPPORT_TYPE.rstrip("/")),
+    }
     concepts = set(themes.subjects(RDF.type, SKOS.Concept))
     problems = []
     for concept in sorted(concepts):
