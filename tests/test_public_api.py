@@ -12,11 +12,12 @@ def test_all_names_exist_and_are_documented() -> None:
 
 
 def test_public_surface_is_deliberate() -> None:
+    import types
+
     public = {n for n in dir(hub) if not n.startswith("_")}
-    modules = {"api", "catalog", "cli", "config", "errors", "iris", "mapping", "pipeline",
-               "scheduler", "store", "layout", "running", "metrics", "util", "validation", "demo", "readmodel", "import_module",
-               "Any"}
-    assert public - modules == set(hub.__all__)
+    # Submodules appear as attributes once imported (by this or other tests): not the surface.
+    submodules = {n for n in public if isinstance(getattr(hub, n), types.ModuleType)}
+    assert public - submodules - {"import_module", "Any"} == set(hub.__all__)
 
 
 def test_harvesters_and_hub_import_in_either_order() -> None:
