@@ -17,6 +17,7 @@ def _links(request: Request) -> dict[str, str]:
         "api": "/api/v1/entities",
         "health": str(request.url_for("health")),
         "metrics": "/metrics",
+        "stewards": "/steward",
         "docs": "/docs",
         "redoc": "/redoc",
         "openapi": request.app.openapi_url,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 
 from hub.api.auth import actor_of, current_account, require_decider
@@ -23,6 +24,8 @@ from hub.pipeline.provenance import RunReport
 from hub.review import ReviewError, check_run_id, decide, run_detail, source_runs
 
 router = APIRouter(tags=["review"])
+# Documents the bearer scheme in OpenAPI; `require_decider` does the checking (401/403).
+BEARER = [Depends(HTTPBearer(auto_error=False, description="An account's token (`hub user add`)"))]
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid credentials: send `Authorization: Bearer <token>`."},
     403: {
@@ -95,6 +98,7 @@ def run_report(
 
 @router.post(
     "/sources/{source_id}/runs/{run_id}/approve",
+    dependencies=BEARER,
     summary="Publish a held run (steward of the source, or admin)",
     responses=AUTH_ERRORS,
 )
@@ -117,6 +121,7 @@ def approve(
 
 @router.post(
     "/sources/{source_id}/runs/{run_id}/reject",
+    dependencies=BEARER,
     summary="Discard a held run, saying why (steward of the source, or admin)",
     responses={**AUTH_ERRORS, 400: {"description": "No reason given."}},
 )
@@ -139,6 +144,7 @@ def reject(
 
 @router.post(
     "/sources/{source_id}/rollback",
+    dependencies=BEARER,
     summary="Publish again a kept version (default: the one before the published one)",
     responses=AUTH_ERRORS,
 )
@@ -164,6 +170,7 @@ def rollback(
 
 @router.post(
     "/sources/{source_id}/harvest",
+    dependencies=BEARER,
     status_code=202,
     summary="Run a source now (steward of the source, or admin); its outcome appears in its runs",
     responses=AUTH_ERRORS,
