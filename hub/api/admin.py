@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import threading
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 
 from hub.api.auth import actor_of, require_account
 from hub.api.deps import ConfigDep, StoreDep
 from hub.api.errors import ApiError
 from hub.review import ReviewError, decide
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+router = APIRouter(
+    prefix="/api/admin",
+    tags=["admin"],
+    dependencies=[Depends(HTTPBearer(auto_error=False, description="An admin account's token"))],
+    responses={
+        401: {"description": "No valid credentials: send `Authorization: Bearer <token>`."},
+        403: {"description": "The account is not an admin."},
+        404: {"description": "No such source, or no such action."},
+        409: {"description": "Nothing to decide: no held run, or no kept version."},
+    },
+)
 
 
 def _require_admin(request: Request) -> str:

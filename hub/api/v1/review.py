@@ -27,6 +27,9 @@ router = APIRouter(tags=["review"])
 # Documents the bearer scheme in OpenAPI; `require_decider` does the checking (401/403).
 BEARER = [Depends(HTTPBearer(auto_error=False, description="An account's token (`hub user add`)"))]
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "The body is not a JSON object of the documented fields (or, to reject, has no reason)."
+    },
     401: {"description": "No valid credentials: send `Authorization: Bearer <token>`."},
     403: {
         "description": "The account may not decide for this source (viewer, or another steward's)."
@@ -123,7 +126,7 @@ def approve(
     "/sources/{source_id}/runs/{run_id}/reject",
     dependencies=BEARER,
     summary="Discard a held run, saying why (steward of the source, or admin)",
-    responses={**AUTH_ERRORS, 400: {"description": "No reason given."}},
+    responses=AUTH_ERRORS,
 )
 def reject(
     source_id: str,
