@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from hub.catalog import run_history, source_statuses
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
+from hub.logs import configure_logging, run_context
 from hub.pipeline.programme import load_programme
 from hub.pipeline.provenance import RunReport
 from hub.pipeline.publish import Publisher
@@ -96,7 +97,8 @@ def harvest_all(config: HubConfig, store: Store, source_ids: Sequence[str]) -> b
     load_programme(store, config)
     ok = True
     for source_id in ids:
-        report = run_source(config, store, source_id, progress=_progress(source_id))
+        with run_context(source_id):
+            report = run_source(config, store, source_id, progress=_progress(source_id))
         print_report(report)
         ok = ok and report.ok
     store.flush()
@@ -233,19 +235,16 @@ def cmd_user(config: HubConfig, args: argparse.Namespace) -> int:
 
 def cmd_schedule(config: HubConfig, args: argparse.Namespace) -> int:
     """When each source runs next under `hub serve` (UTC), from its schedule."""
-    from datetime import UTC, datetime
+    from hub.scheduler import next_runs
 
-    from hub.scheduler import trigger_for
-
-    now = datetime.now(UTC)
+    runs = next_runs(config)  # kept across restarts in the data folder, else counted from now
     rows = [("SOURCE", "SCHEDULE", "NEXT RUN (UTC)")]
     for source in config.sources.values():
-        trigger = trigger_for(source)
-        if trigger is None or source.schedule is None:
+        if source.id not in runs or source.schedule is None:
             rows.append((source.id, "manual", "-"))
             continue
         text = source.schedule.cron or f"every {source.schedule.every}"
-        upcoming = trigger.get_next_fire_time(None, now)
+        upcoming = runs[source.id]
         rows.append((source.id, text, upcoming.strftime("%Y-%m-%d %H:%M") if upcoming else "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
@@ -328,16 +327,16 @@ def serve(config: HubConfig, store: Store, host: str, port: int, *, scheduler: b
     import uvicorn
 
     from hub.api import create_app
-    from hub.scheduler import build_scheduler
+    from hub.scheduler import start_scheduler
 
-    jobs = build_scheduler(config, store) if scheduler else None
-    if jobs is not None:
-        jobs.start()
+    # Jobs persist in the data folder: next run times survive a restart (docs/decisions.md #18).
+    jobs = start_scheduler(config, store) if scheduler else None
     app = create_app(config, store, scheduler=jobs)
     print(f"Marittimo Hub serving on http://{host}:{port}/  (SPARQL: http://{host}:{port}/sparql)")
     try:
         with serving(config, f"http://{host}:{port}"):
-            uvicorn.run(app, host=host, port=port, log_level="info")
+            # log_config=None: uvicorn's records go through the hub's handler (text or JSON).
+            uvicorn.run(app, host=host, port=port, log_level=config.log.level, log_config=None)
     finally:
         if jobs is not None:
             jobs.shutdown(wait=False)
@@ -513,12 +512,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose=args.verbose)  # until the config says more ([log])
     try:
         config = load_config(args.config)
+        configure_logging(config.log.level, config.log.format, verbose=args.verbose)
         return args.func(config, args)
     except HubError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -4,8 +4,9 @@ Each source's kind and options are checked against the harvester registry
 (`harvesters.kinds`), and its project against the programme file and [projects].
 
 Environment variables prefixed `HUB_` override the file (`HUB_CONFIG`,
-`HUB_STORE`, `HUB_BASE_IRI`). Secrets are written in the file as
-`{ env = "NAME" }` and resolved only when a source runs.
+`HUB_STORE`, `HUB_DATA_DIR`, `HUB_BASE_IRI`, `HUB_LOG_LEVEL`, `HUB_LOG_FORMAT`).
+Secrets are written in the file as `{ env = "NAME" }` and resolved only when a
+source runs.
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ class EnvOverrides(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
     config: str | None = None
     store: str | None = None
+    data_dir: str | None = None
     base_iri: str | None = None
+    log_level: str | None = None
+    log_format: str | None = None
 
 
 class _Strict(BaseModel):
@@ -242,6 +246,18 @@ class StoreSection(_Strict):
         return value
 
 
+class LogSection(_Strict):
+    """What the hub logs (stderr) and how: plain text lines or one JSON object a line."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", "format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
 class ServeSection(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -255,6 +271,7 @@ class HubConfig(_Strict):
     store: StoreSection = Field(default_factory=StoreSection)
     quality: Quality = Field(default_factory=Quality)
     serve: ServeSection = Field(default_factory=ServeSection)
+    log: LogSection = Field(default_factory=LogSection)
     projects: dict[str, Project] = Field(default_factory=dict)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     users: dict[str, UserConfig] = Field(default_factory=dict)
@@ -372,9 +389,17 @@ def parse_config(raw: dict[str, Any], path: Path, env: EnvOverrides | None = Non
     hub = dict(raw.get("hub", {}))
     if env.store:
         hub["store"] = env.store
+    if env.data_dir:
+        hub["data_dir"] = env.data_dir
     if env.base_iri:
         hub["base_iri"] = env.base_iri
     raw["hub"] = hub
+    log = dict(raw.get("log", {}))
+    if env.log_level:
+        log["level"] = env.log_level
+    if env.log_format:
+        log["format"] = env.log_format
+    raw["log"] = log
     try:
         config = HubConfig.model_validate({**raw, "root": path.resolve().parent, "path": path})
     except ValidationError as exc:

@@ -13,6 +13,7 @@
 <data>/reports/<source>/<run>.json       a run's report for review (quotes record values: private)
 <data>/users.json                        accounts added by `hub user add` (token hashes only)
 <data>/readmodel.sqlite                  the REST API's read model
+<data>/schedules.sqlite                  the scheduler's jobs and their next run times
 <data>/hub.serve.json                    where a running `hub serve` answers (for the CLI)
 ```
 """
@@ -107,6 +108,10 @@ class DataLayout:
     # -- serving -------------------------------------------------------------
     def readmodel(self) -> Path:
         return self.root / "readmodel.sqlite"
+
+    def schedules(self) -> Path:
+        """The scheduler's job store (APScheduler, SQLite): next run times survive restarts."""
+        return self.root / "schedules.sqlite"
 
     def serve_file(self) -> Path:
         return self.root / "hub.serve.json"

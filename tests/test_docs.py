@@ -7,7 +7,14 @@ from pathlib import Path
 
 from harvesters import KINDS
 from harvesters.kinds import REGISTRY
-from hub.config import HubSection, Quality, ServeSection, SourceConfig, StoreSection
+from hub.config import (
+    HubSection,
+    LogSection,
+    Quality,
+    ServeSection,
+    SourceConfig,
+    StoreSection,
+)
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -19,7 +26,13 @@ def config_reference() -> str:
 
 def test_every_setting_is_in_the_config_reference() -> None:
     reference = config_reference()
-    sections = {"hub": HubSection, "store": StoreSection, "quality": Quality, "serve": ServeSection}
+    sections = {
+        "hub": HubSection,
+        "store": StoreSection,
+        "quality": Quality,
+        "serve": ServeSection,
+        "log": LogSection,
+    }
     missing = []
     for section, model in sections.items():
         for name in model.model_fields:
