@@ -10,6 +10,7 @@
 <data>/publishing/<source>.json          the journal of a publish under way
 <data>/publishing/<source>-<run>.*.nt    its change set (triples removed, added)
 <data>/changes/<source>.jsonl            the change log: one line per publish
+<data>/feed.sqlite                       the change feed: entity changes per publish (append-only)
 <data>/reports/<source>/<run>.json       a run's report for review (quotes record values: private)
 <data>/users.json                        accounts added by `hub user add` (token hashes only)
 <data>/readmodel.sqlite                  the REST API's read model
@@ -96,6 +97,10 @@ class DataLayout:
 
     def changes(self, source: str) -> Path:
         return self.root / "changes" / f"{source}.jsonl"
+
+    def feed(self) -> Path:
+        """The change feed: every publish's added, changed and removed entities (append-only)."""
+        return self.root / "feed.sqlite"
 
     def report(self, source: str, run_id: str) -> Path:
         """A run's report for review (errors with record values, SHACL, gates, changes)."""

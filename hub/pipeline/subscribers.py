@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hub.config import HubConfig
+from hub.feed import change_feed
 from hub.layout import DataLayout
 from hub.metrics import count_runs
 from hub.pipeline.events import Event, Published, Subscriber
@@ -84,5 +85,11 @@ def change_log(config: HubConfig) -> Subscriber:
 
 
 def default_subscribers(config: HubConfig, store: Store) -> list[Subscriber]:
-    """Provenance first (the run's record), then the read model, the change log, metrics."""
-    return [provenance(config, store), read_model(config), change_log(config), count_runs]
+    """Provenance first (the run's record), then the read model, the change log and feed, metrics."""
+    return [
+        provenance(config, store),
+        read_model(config),
+        change_log(config),
+        change_feed(config),
+        count_runs,
+    ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.v1 import catalog, entities, entity, review, stats, vocab
+from hub.api.v1 import catalog, changes, entities, entity, review, stats, vocab
 
 PREFIX = "/api/v1"
 
@@ -18,5 +18,6 @@ router.include_router(stats.router)
 router.include_router(catalog.router)
 router.include_router(vocab.router)
 router.include_router(review.router)
+router.include_router(changes.router)
 
 __all__ = ["PREFIX", "router"]

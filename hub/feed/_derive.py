@@ -1,0 +1,122 @@
+"""Which entity each triple of a version belongs to, and a digest of every entity's triples.
+
+An entity's triples are those whose subject is the entity, a sub-resource minted
+under it (`<BASE/id/{source}/{key}/address>`, `…#geo`), or a skolem node
+(`/.well-known/genid/`, a blank node of the source) reached from one of those. Any
+other subject (an IRI the source does not mint) is its own group. Every triple of a
+version thus belongs to exactly one group: replaying the groups rebuilds the version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SKOLEM = "/.well-known/genid/"
+_OBJECT_IRI = re.compile(rb" <([^<>\s]*)> \.\s*$")
+_MOD = 1 << 128
+
+
+def owner_of(subject: str, prefix: str) -> str | None:
+    """The entity IRI a subject belongs to by its IRI; None for a skolem node (decided by links)."""
+    if SKOLEM in subject:
+        return None
+    if subject.startswith(prefix) and len(subject) > len(prefix):
+        rest = subject[len(prefix) :]
+        cuts = [i for i in (rest.find("/"), rest.find("#"), rest.find("?")) if i > 0]
+        return prefix + rest[: min(cuts)] if cuts else subject
+    return subject
+
+
+def key_of(entity: str, prefix: str) -> str | None:
+    """The source's own key of an entity IRI minted by the hub; None for other IRIs."""
+    return (
+        entity[len(prefix) :] if entity.startswith(prefix) and len(entity) > len(prefix) else None
+    )
+
+
+def _lines(path: Path) -> Iterator[tuple[bytes, str]]:
+    """The triples of a version file, each with its subject IRI."""
+    with path.open("rb") as data:
+        for raw in data:
+            line = raw.strip()
+            if not line or line.startswith(b"#") or not line.startswith(b"<"):
+                continue
+            yield line, line[1 : line.index(b">")].decode("utf-8")
+
+
+def _digest(line: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
+
+
+@dataclass
+class Grouping:
+    """The entities of one version: a digest each, and who owns each skolem node."""
+
+    prefix: str
+    digests: dict[str, int] = field(default_factory=dict)
+    skolem_owner: dict[str, str] = field(default_factory=dict)
+
+    def owner(self, subject: str) -> str:
+        found = owner_of(subject, self.prefix)
+        return found if found is not None else self.skolem_owner.get(subject, subject)
+
+    def hexdigest(self, entity: str) -> str:
+        return f"{self.digests[entity]:032x}"
+
+
+def group_version(path: Path, prefix: str) -> Grouping:
+    """Read a version file once: every entity's digest (a sum of its lines' hashes, order-free).
+
+    Memory grows with the number of entities and skolem nodes, not with triples.
+    """
+    grouping = Grouping(prefix)
+    digests = grouping.digests
+    skolems: dict[str, int] = {}
+    parents: dict[str, set[str]] = {}
+    for line, subject in _lines(path):
+        value = _digest(line)
+        owner = owner_of(subject, prefix)
+        if owner is None:
+            skolems[subject] = (skolems.get(subject, 0) + value) % _MOD
+        else:
+            digests[owner] = (digests.get(owner, 0) + value) % _MOD
+        if SKOLEM.encode() in line:
+            match = _OBJECT_IRI.search(line)
+            if match and SKOLEM.encode() in match.group(1):
+                parents.setdefault(match.group(1).decode("utf-8"), set()).add(subject)
+    for node, value in skolems.items():
+        owner = _resolve(node, parents, prefix, grouping.skolem_owner)
+        digests[owner] = (digests.get(owner, 0) + value) % _MOD
+    return grouping
+
+
+def _resolve(node: str, parents: dict[str, set[str]], prefix: str, known: dict[str, str]) -> str:
+    """The entity a skolem node hangs off: the smallest owner among its referrers (cycles end)."""
+    if node in known:
+        return known[node]
+    seen, frontier, owners = {node}, [node], set()
+    while frontier:
+        current = frontier.pop()
+        for parent in parents.get(current, ()):
+            owner = owner_of(parent, prefix)
+            if owner is not None:
+                owners.add(owner)
+            elif parent not in seen:
+                seen.add(parent)
+                frontier.append(parent)
+    known[node] = min(owners) if owners else node
+    return known[node]
+
+
+def entity_lines(path: Path, grouping: Grouping, wanted: set[str]) -> Iterator[tuple[str, bytes]]:
+    """(entity, N-Triples line) for every triple of the wanted entities, in file order."""
+    if not wanted:
+        return
+    for line, subject in _lines(path):
+        owner = grouping.owner(subject)
+        if owner in wanted:
+            yield owner, line

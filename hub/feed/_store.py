@@ -1,0 +1,280 @@
+"""The change feed's store: one append-only SQLite table of entity changes, in `<data>/feed.sqlite`.
+
+`record` derives a publish's entity changes by comparing the new version's entity
+digests with the feed's own last word on each entity (`current`), then appends them
+with the new `current` in one transaction. Telling the same version twice (a journalled
+publish finished again by `Publisher.recover()`) finds nothing to add; a publish the
+feed missed is caught up by the next one, or by `sync`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hub.config import HubConfig
+from hub.errors import HubError
+from hub.feed._derive import Grouping, entity_lines, group_version, key_of
+from hub.iris import Iris
+from hub.layout import DataLayout
+
+log = logging.getLogger("hub.feed")
+KINDS = ("added", "changed", "removed")
+_BUSY_MS = 60_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  source TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  key TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('added', 'changed', 'removed')),
+  run TEXT NOT NULL,
+  version TEXT NOT NULL,
+  previous TEXT,
+  reason TEXT NOT NULL,
+  published TEXT NOT NULL,
+  triples BLOB
+);
+CREATE INDEX IF NOT EXISTS items_by_source ON items(source, seq);
+CREATE TRIGGER IF NOT EXISTS items_no_update BEFORE UPDATE ON items
+  BEGIN SELECT RAISE(ABORT, 'the change feed is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS items_no_delete BEFORE DELETE ON items
+  BEGIN SELECT RAISE(ABORT, 'the change feed is append-only'); END;
+CREATE TABLE IF NOT EXISTS current(
+  source TEXT NOT NULL, entity TEXT NOT NULL, digest TEXT NOT NULL,
+  PRIMARY KEY (source, entity)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS heads(
+  source TEXT PRIMARY KEY, version TEXT NOT NULL, run TEXT NOT NULL,
+  published TEXT NOT NULL, seq INTEGER NOT NULL
+);
+"""
+
+
+class FeedError(HubError):
+    """The change feed could not be read or written."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of the feed: an entity added, changed or removed by a publish."""
+
+    seq: int
+    source: str
+    entity: str
+    key: str | None
+    kind: str
+    run: str
+    version: str
+    previous: str | None
+    reason: str
+    published: str
+    triples: str | None  # N-Triples of the entity after the change; None for a removal
+
+
+@dataclass(frozen=True)
+class Publish:
+    """What the feed needs to know of one publish."""
+
+    source: str
+    version_file: Path
+    run: str
+    previous: str | None = None
+    reason: str = "run"
+    published: datetime | None = None
+
+
+def feed_path(config: HubConfig) -> Path:
+    return DataLayout(config.data_path).feed()
+
+
+def stamp(moment: datetime | None) -> str:
+    moment = moment or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=_BUSY_MS / 1000, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.executescript(SCHEMA)
+    conn.execute("INSERT OR IGNORE INTO meta VALUES ('feed_id', ?)", (secrets.token_hex(8),))
+    return conn
+
+
+def record(config: HubConfig, publish: Publish) -> int:
+    """Append the entity changes of a publish to the feed; how many were appended."""
+    source = publish.source
+    prefix = Iris(config.base_iri).entity_prefix(source)
+    if not publish.version_file.is_file():
+        raise FeedError(
+            f"the change feed cannot read version {publish.version_file} of source `{source}`; "
+            "the next publish of the source will catch the feed up"
+        )
+    grouping = group_version(publish.version_file, prefix)
+    when = stamp(publish.published)
+    conn = _connect(feed_path(config))
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            told = dict(
+                conn.execute("SELECT entity, digest FROM current WHERE source = ?", (source,))
+            )
+            now = {entity: grouping.hexdigest(entity) for entity in grouping.digests}
+            kinds = {e: "removed" for e in told if e not in now}
+            kinds.update({e: "added" for e in now if e not in told})
+            kinds.update({e: "changed" for e in now if e in told and told[e] != now[e]})
+            present = {e for e, k in kinds.items() if k != "removed"}
+            triples = _triples(publish.version_file, grouping, present)
+            rows = [
+                (
+                    source,
+                    entity,
+                    key_of(entity, prefix),
+                    kinds[entity],
+                    publish.run,
+                    publish.version_file.stem,
+                    publish.previous,
+                    publish.reason,
+                    when,
+                    None if kinds[entity] == "removed" else zlib.compress(triples[entity]),
+                )
+                for entity in sorted(kinds)
+            ]
+            conn.executemany(
+                "INSERT INTO items(source, entity, key, kind, run, version, previous, reason, "
+                "published, triples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany(
+                "DELETE FROM current WHERE source = ? AND entity = ?",
+                [(source, e) for e, k in kinds.items() if k == "removed"],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO current VALUES (?, ?, ?)",
+                [(source, e, now[e]) for e, k in kinds.items() if k != "removed"],
+            )
+            last = conn.execute("SELECT coalesce(max(seq), 0) FROM items").fetchone()[0]
+            conn.execute(
+                "INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?, ?)",
+                (source, publish.version_file.stem, publish.run, when, last),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        raise FeedError(f"writing the change feed of source `{source}` failed: {exc}") from None
+    finally:
+        conn.close()
+    if rows:
+        log.info(
+            "feed: %s version %s, %d entity changes", source, publish.version_file.stem, len(rows)
+        )
+    return len(rows)
+
+
+def _triples(path: Path, grouping: Grouping, wanted: set[str]) -> dict[str, bytes]:
+    """The N-Triples of each wanted entity (sorted lines)."""
+    found: dict[str, list[bytes]] = {entity: [] for entity in wanted}
+    for entity, line in entity_lines(path, grouping, wanted):
+        found[entity].append(line)
+    return {
+        entity: b"".join(line + b"\n" for line in sorted(lines)) for entity, lines in found.items()
+    }
+
+
+def sync(config: HubConfig, sources: Iterable[str] | None = None) -> dict[str, str]:
+    """Catch the feed up with what is published (e.g. at start, or on a hub that had no feed)."""
+    from hub.pipeline.state import load_state
+
+    layout = DataLayout(config.data_path)
+    heads = _heads(config)
+    done: dict[str, str] = {}
+    for source in list(sources) if sources is not None else list(config.sources):
+        state = load_state(config.data_path, source)
+        if not state.version_file or not state.run_id:
+            done[source] = "not published yet"
+            continue
+        if heads.get(source) == state.run_id:
+            done[source] = "up to date"
+            continue
+        file = layout.absolute(state.version_file)
+        count = record(
+            config,
+            Publish(source, file, run=state.run_id, previous=heads.get(source), reason="sync"),
+        )
+        done[source] = f"{count} entity changes"
+    return done
+
+
+def _heads(config: HubConfig) -> dict[str, str]:
+    conn = _connect(feed_path(config))
+    try:
+        return dict(conn.execute("SELECT source, version FROM heads"))
+    finally:
+        conn.close()
+
+
+class FeedReader:
+    """Reads pages of the feed (read-only; a missing feed is an empty one)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def for_config(cls, config: HubConfig) -> FeedReader:
+        return cls(feed_path(config))
+
+    def _open(self) -> sqlite3.Connection | None:
+        if not self.path.exists():
+            return None
+        try:
+            return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        except sqlite3.Error as exc:
+            raise FeedError(f"cannot open the change feed {self.path}: {exc}") from None
+
+    def state(self) -> tuple[str | None, int]:
+        """The feed's id (None before its first entry) and its last position."""
+        conn = self._open()
+        if conn is None:
+            return None, 0
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'feed_id'").fetchone()
+            last = conn.execute("SELECT coalesce(max(seq), 0) FROM items").fetchone()[0]
+            return (row[0] if row else None), int(last)
+        finally:
+            conn.close()
+
+    def page(self, after: int, source: str | None, size: int) -> list[Item]:
+        """Up to `size` items after position `after`, oldest first (one source or all)."""
+        conn = self._open()
+        if conn is None:
+            return []
+        where, args = "seq > ?", [after]
+        if source is not None:
+            where += " AND source = ?"
+            args.append(source)
+        try:
+            rows = conn.execute(
+                "SELECT seq, source, entity, key, kind, run, version, previous, reason, "
+                f"published, triples FROM items WHERE {where} ORDER BY seq LIMIT ?",
+                (*args, size),
+            ).fetchall()
+        finally:
+            conn.close()
+        return [
+            Item(*row[:10], triples=zlib.decompress(row[10]).decode("utf-8") if row[10] else None)
+            for row in rows
+        ]
