@@ -1,13 +1,15 @@
 """Readers for the `files` kind: CSV (streamed row by row), JSON and GeoJSON (one document).
 
 `read_chunks` picks the reader for a format and feeds it a file's bytes; XLSX is in
-`_xlsx`. Other kinds that download files (`ckan`) read them through it too.
+`_xlsx`, KML and GPX in `_geoxml`. Other kinds that download files (`ckan`) read them
+through it too.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,14 +18,23 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from harvesters import _text, _xlsx
-from harvesters._options import AcceptsSecret, Allowed, KindOptions, NonNegativeInt, Text
+from harvesters import _geoxml, _text, _xlsx
+from harvesters._options import (
+    AcceptsSecret,
+    Allowed,
+    KindOptions,
+    NonNegativeInt,
+    PositiveInt,
+    Text,
+)
 from harvesters._wkt import GeometryError, geometry_to_wkt
 from hub.errors import HarvestError
 
-FORMATS = ("csv", "json", "geojson", "xlsx")
+FORMATS = ("csv", "json", "geojson", "xlsx", "kml", "gpx")
 _DELIMITERS = (",", ";", "\t", "|")
 _SPOOL = 16 * 1024 * 1024  # an XLSX download larger than this goes to a temporary file
+# 43,71 or -1.234,5 (thousands with points): a number written with a decimal comma
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+\s*$")
 
 Delimiter = Annotated[
     str,
@@ -43,6 +54,11 @@ class ReadFields(KindOptions):
     delimiter: Delimiter | None = Field(None, description="CSV; a tab for .tsv files, else ','")
     records: Text | None = Field(None, description="JSON and GeoJSON: the path of the records")
     sheet: Sheet | None = None
+    skip_rows: NonNegativeInt = Field(0, description="XLSX: rows above the header to skip")
+    header_rows: PositiveInt = Field(1, description="XLSX: how many rows the header spans")
+    decimal_comma: list[Text] = Field(
+        default_factory=list, description="CSV: columns whose numbers use a decimal comma"
+    )
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,9 @@ class ReadOptions:
     delimiter: str = ","
     records: str | None = None
     sheet: _xlsx.Sheet | None = None
+    skip_rows: int = 0
+    header_rows: int = 1
+    decimal_comma: tuple[str, ...] = ()
 
 
 def parse_read_options(
@@ -64,9 +83,16 @@ def parse_read_options(
             source_id,
             f"options.records is for JSON and GeoJSON; remove it for a {fmt.upper()} file",
         )
-    if options.sheet is not None and fmt not in ("xlsx", None):
+    for name in ("sheet", "skip_rows", "header_rows"):
+        if name in options.model_fields_set and fmt not in ("xlsx", None):
+            raise HarvestError(
+                source_id, f"options.{name} is for XLSX workbooks; remove it for a {fmt} file"
+            )
+    if options.decimal_comma and fmt not in ("csv", None):
         raise HarvestError(
-            source_id, f"options.sheet is for XLSX workbooks; remove it for a {fmt} file"
+            source_id,
+            f"options.decimal_comma is for CSV files (XLSX cells keep their numbers); "
+            f"remove it for a {fmt} file",
         )
     default_delimiter = "\t" if PurePosixPath(location).suffix.lower() == ".tsv" else ","
     return ReadOptions(
@@ -74,6 +100,9 @@ def parse_read_options(
         delimiter=options.delimiter or default_delimiter,
         records=options.records,
         sheet=options.sheet,
+        skip_rows=options.skip_rows,
+        header_rows=options.header_rows,
+        decimal_comma=tuple(options.decimal_comma),
     )
 
 
@@ -83,14 +112,26 @@ def read_chunks(
     """Records of a file in format `fmt`, given its bytes as chunks; `name` is for messages."""
     if fmt == "csv":
         lines = _text.decode_lines(source_id, name, chunks, read.encoding)
-        yield from read_csv(source_id, name, lines, read.delimiter)
+        rows = read_csv(source_id, name, lines, read.delimiter)
+        yield from _with_decimal_points(source_id, name, rows, read.decimal_comma)
+    elif fmt == "kml":
+        yield from _geoxml.read_kml(source_id, name, chunks)
+    elif fmt == "gpx":
+        yield from _geoxml.read_gpx(source_id, name, chunks)
     elif fmt == "xlsx":
         # a zip archive is read from its end: keep the whole download, on disk if large
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as spool:
             for chunk in chunks:
                 spool.write(chunk)
             spool.seek(0)
-            yield from _xlsx.read_xlsx(source_id, name, spool, read.sheet)  # type: ignore[arg-type]
+            yield from _xlsx.read_xlsx(
+                source_id,
+                name,
+                spool,  # type: ignore[arg-type]
+                read.sheet,
+                skip_rows=read.skip_rows,
+                header_rows=read.header_rows,
+            )
     else:
         text = _text.decode_all(source_id, name, chunks, read.encoding)
         document = parse_json(source_id, name, text)
@@ -98,6 +139,36 @@ def read_chunks(
             yield from read_geojson(source_id, name, document, read.records)
         else:
             yield from read_json(source_id, name, document, read.records)
+
+
+def decimal_point(value: str | None) -> str | None:
+    """`43,71` -> `43.71`, `1.234,5` -> `1234.5`; anything else is returned unchanged."""
+    if value is None or not _DECIMAL_COMMA.match(value):
+        return value
+    whole, fraction = value.strip().rsplit(",", 1)
+    return f"{whole.replace('.', '')}.{fraction}"
+
+
+def _with_decimal_points(
+    source_id: str, name: str, rows: Iterator[dict], columns: tuple[str, ...]
+) -> Iterator[dict]:
+    """Rewrite the numbers of `columns` from a decimal comma to a decimal point."""
+    if not columns:
+        yield from rows
+        return
+    for number, row in enumerate(rows, start=1):
+        if number == 1:
+            missing = [c for c in columns if c not in row]
+            if missing:
+                raise HarvestError(
+                    source_id,
+                    f"{name}: options.decimal_comma names column(s) "
+                    f"{', '.join(f'`{c}`' for c in missing)} that the header does not have "
+                    f"(its columns: {', '.join(row)}); fix options.decimal_comma",
+                )
+        for column in columns:
+            row[column] = decimal_point(row[column])
+        yield row
 
 
 def _show(delimiter: str) -> str:

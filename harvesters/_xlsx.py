@@ -2,7 +2,11 @@
 
 openpyxl's read-only mode reads the sheet's XML row by row, so memory stays flat
 whatever the number of rows. The header is the first row with any value; every later
-non-empty row is a record. Values keep their spreadsheet type: text, int, float, bool,
+non-empty row is a record. A sheet from an office often has a title above its table and a
+header over two rows, the upper one merged across the columns it groups: `skip_rows`
+skips the rows above the header, `header_rows` reads that many rows as the header, a
+cell merged across columns names each of them, and a column's name is its header cells
+joined by " / " ("Periodo / Inizio"). Values keep their spreadsheet type: text, int, float, bool,
 `datetime.datetime` (a date-and-time cell), `datetime.date` (a cell formatted as a
 date only), `datetime.time`; a duration cell becomes an ISO 8601 duration text
 ("PT1H30M"). Empty cells are None. A formula cell gives the value Excel last saved
@@ -12,13 +16,14 @@ with the file; a file written by a program that never computed it gives None.
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
 import openpyxl
 from openpyxl.styles.numbers import is_datetime
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
 from hub.errors import HarvestError
@@ -87,42 +92,106 @@ def _sheet(source_id: str, name: str, workbook: Any, sheet: Sheet | None) -> Any
     return workbook[sheet]
 
 
-def _header(source_id: str, name: str, cells: tuple[Any, ...], row: int) -> list[str | None]:
+def _merged_ranges(worksheet: Any) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged cell ranges as (min_col, min_row, max_col, max_row).
+
+    A read-only worksheet does not parse them, so the sheet's XML is scanned for its
+    <mergeCell> elements (after the rows), freeing each row as it passes.
+    """
+    ranges = []
+    with worksheet._get_source() as source:  # openpyxl's read-only sheet: the XML part
+        for _, element in ET.iterparse(source):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "mergeCell" and element.get("ref"):
+                ranges.append(range_boundaries(element.get("ref")))
+            elif tag == "row":
+                element.clear()
+    return ranges
+
+
+def _label(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return " ".join(value.split()) if isinstance(value, str) else str(value)
+
+
+def _where_in_header(position: int, rows: list[tuple[int, tuple[Any, ...]]]) -> str:
+    letter = get_column_letter(position)
+    return f"{letter}{rows[0][0]}" if len(rows) == 1 else f"column {letter}"
+
+
+def _header(
+    source_id: str,
+    name: str,
+    rows: list[tuple[int, tuple[Any, ...]]],
+    merged: list[tuple[int, int, int, int]],
+) -> list[str | None]:
+    """Column names from the header row(s); cells merged across columns name each column."""
+    width = max(len(cells) for _, cells in rows)
+    parts: list[list[str]] = [[] for _ in range(width)]
+    for number, cells in rows:
+        labels = [_label(c.value) for c in cells] + [None] * (width - len(cells))
+        for min_col, min_row, max_col, _ in merged:
+            if min_row == number and min_col <= width and labels[min_col - 1] is not None:
+                for col in range(min_col + 1, min(max_col, width) + 1):
+                    labels[col - 1] = labels[col - 1] or labels[min_col - 1]
+        for position, label in enumerate(labels):
+            if label is not None and label not in parts[position]:
+                parts[position].append(label)
     header: list[str | None] = []
     seen: set[str] = set()
-    for position, cell in enumerate(cells, start=1):
-        value = cell.value
-        if value is None or (isinstance(value, str) and not value.strip()):
-            header.append(None)
-            continue
-        column = value.strip() if isinstance(value, str) else str(value)
-        if column in seen:
+    first = rows[0][0]
+    where = f"row {first}" if len(rows) == 1 else f"rows {first}-{rows[-1][0]}"
+    for position, words in enumerate(parts, start=1):
+        column = " / ".join(words) or None
+        if column is not None and column in seen:
             raise HarvestError(
                 source_id,
-                f"{name}: the header (row {row}) names column `{column}` twice "
-                f"(again in {get_column_letter(position)}{row}); rename one of them in the file",
+                f"{name}: the header ({where}) names column `{column}` twice "
+                f"(again in {_where_in_header(position, rows)}); rename one of them in the file",
             )
-        seen.add(column)
+        if column is not None:
+            seen.add(column)
         header.append(column)
     while header and header[-1] is None:
         header.pop()
     return header
 
 
-def read_xlsx(source_id: str, name: str, stream: IO[bytes], sheet: Sheet | None) -> Iterator[dict]:
-    """Yield one dict per non-empty row of the sheet, the first non-empty row's cells as keys."""
+def read_xlsx(
+    source_id: str,
+    name: str,
+    stream: IO[bytes],
+    sheet: Sheet | None,
+    *,
+    skip_rows: int = 0,
+    header_rows: int = 1,
+) -> Iterator[dict]:
+    """Yield one dict per non-empty row of the sheet, the header row(s)' cells as keys.
+
+    The header starts at the first non-empty row after the first `skip_rows` rows and
+    spans `header_rows` rows.
+    """
     workbook = _open(source_id, name, stream)
     try:
         worksheet = _sheet(source_id, name, workbook, sheet)
         where = f"sheet '{worksheet.title}'"
+        merged = _merged_ranges(worksheet) if header_rows > 1 else []
         # Files written by some programs carry a wrong size; reading without it is safe.
         worksheet.reset_dimensions()
         header: list[str | None] | None = None
+        header_cells: list[tuple[int, tuple[Any, ...]]] = []
         for number, cells in enumerate(worksheet.iter_rows(), start=1):
-            if all(c.value is None or c.value == "" for c in cells):
+            if number <= skip_rows:
                 continue
             if header is None:
-                header = _header(source_id, f"{name} {where}", cells, number)
+                if not header_cells and all(c.value is None or c.value == "" for c in cells):
+                    continue
+                header_cells.append((number, cells))
+                if len(header_cells) == header_rows:
+                    header = _header(source_id, f"{name} {where}", header_cells, merged)
+                continue
+            if all(c.value is None or c.value == "" for c in cells):
                 continue
             record: dict[str, Any] = dict.fromkeys(c for c in header if c is not None)
             for position, cell in enumerate(cells):

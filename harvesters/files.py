@@ -1,7 +1,8 @@
-"""The `files` kind: records from a CSV, XLSX, JSON or GeoJSON file, local or over HTTP(S).
+"""The `files` kind: records from a CSV, XLSX, JSON, GeoJSON, KML or GPX file, local or over HTTP(S).
 
-CSV is streamed row by row, and so is an XLSX sheet (an XLSX file is a zip archive, so
-one over HTTP is first downloaded to a temporary file, kept in memory up to 16 MB).
+CSV is streamed row by row, KML and GPX placemark by placemark, and so is an XLSX sheet
+(an XLSX file is a zip archive, so one over HTTP is first downloaded to a temporary file,
+kept in memory up to 16 MB).
 A JSON or GeoJSON document is parsed whole, so one such file must fit in memory (split
 very large ones, or publish them as CSV).
 
@@ -47,6 +48,8 @@ _EXTENSIONS = {
     ".json": "json",
     ".geojson": "geojson",
     ".xlsx": "xlsx",
+    ".kml": "kml",
+    ".gpx": "gpx",
 }
 _MEDIA_TYPES = {
     "text/csv": "csv",
@@ -54,12 +57,16 @@ _MEDIA_TYPES = {
     "application/geo+json": "geojson",
     "application/vnd.geo+json": "geojson",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.google-earth.kml+xml": "kml",
+    "application/gpx+xml": "gpx",
 }
 _ACCEPT = {
     "csv": "text/csv, */*;q=0.5",
     "json": "application/json, */*;q=0.5",
     "geojson": "application/geo+json, application/json;q=0.9, */*;q=0.5",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, */*;q=0.5",
+    "kml": "application/vnd.google-earth.kml+xml, application/xml;q=0.9, */*;q=0.5",
+    "gpx": "application/gpx+xml, application/xml;q=0.9, */*;q=0.5",
 }
 _CHUNK = 64 * 1024
 
@@ -85,7 +92,7 @@ class FileOptions:
 
 
 def extension_format(location: str) -> str | None:
-    """The format a file name's extension says (csv, json, geojson, xlsx), or None."""
+    """The format a file name's extension says (csv, json, geojson, xlsx, kml, gpx), or None."""
     return _EXTENSIONS.get(PurePosixPath(location).suffix.lower())
 
 
@@ -173,7 +180,14 @@ def _read_local(source_id: str, opts: FileOptions) -> Iterator[dict]:
     assert opts.format is not None
     with _open_local(source_id, opts) as stream:
         if opts.format == "xlsx":  # a local workbook is read in place, not copied
-            yield from _xlsx.read_xlsx(source_id, opts.shown, stream, opts.read.sheet)
+            yield from _xlsx.read_xlsx(
+                source_id,
+                opts.shown,
+                stream,
+                opts.read.sheet,
+                skip_rows=opts.read.skip_rows,
+                header_rows=opts.read.header_rows,
+            )
         else:
             chunks = _local_chunks(source_id, opts.shown, stream)
             yield from read_chunks(source_id, opts.shown, opts.format, chunks, opts.read)
@@ -207,7 +221,7 @@ def harvest_files(
     root: Path,
     context: HarvestContext | None = None,
 ) -> Iterator[dict]:
-    """Records of a CSV, XLSX, JSON or GeoJSON file; options are checked now, read lazily."""
+    """Records of a CSV, XLSX, JSON, GeoJSON, KML or GPX file; options are checked now, read lazily."""
     opts = parse_options(source_id, options, Path(root))
     if opts.path is not None:
         return _read_local(source_id, opts)

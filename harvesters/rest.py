@@ -7,7 +7,9 @@ with `context.unchanged` set. With `since`, only records changed since the last
 published run are asked for, and `context.incremental` is set.
 
 Page and offset paging stop at the first empty page: a short page is not trusted to be
-the last, because many APIs cap the page size below what was asked.
+the last, because many APIs cap the page size below what was asked. An API that says how
+many records there are (OData's `@odata.count`, a `total` field) saves that last request:
+with `total_path` the walk stops once that many records were read.
 """
 
 from __future__ import annotations
@@ -62,15 +64,17 @@ class PagingPage(_PagingBase):
     start: NonNegativeInt = Field(1, description="the number of the first page")
     size_param: Text | None = None
     size: PositiveInt | None = Field(None, description="records per page")
+    total_path: Text | None = Field(None, description="a JSONPath to the number of records")
 
 
 class PagingOffset(_PagingBase):
-    """`?offset=0&limit=n`, `?offset=n&limit=n`...; stops at the first empty page."""
+    """`?offset=0&limit=n` (OData: `$skip` and `$top`)...; stops at the first empty page."""
 
     type: Literal["offset"]
     offset_param: Text = "offset"
     limit_param: Text = "limit"
     size: PositiveInt = Field(description="records per page")
+    total_path: Text | None = Field(None, description="a JSONPath to the number of records")
 
 
 class PagingCursor(_PagingBase):
@@ -153,6 +157,7 @@ class Paging:
     cursor_param: str = "cursor"
     cursor_path: str = "next_cursor"
     next_path: str | None = None
+    total_path: str | None = None
     max_pages: int = MAX_PAGES
 
 
@@ -189,7 +194,7 @@ def _parse_paging(source_id: str, paging: _PagingBase) -> Paging:
         )
     if kind == "page" and given["size_param"] is not None and size is None:
         raise HarvestError(source_id, "options.paging.size_param needs options.paging.size")
-    for path_key in ("cursor_path", "next_path"):
+    for path_key in ("cursor_path", "next_path", "total_path"):
         if given.get(path_key) is not None:
             _compile(source_id, f"options.paging.{path_key}", given[path_key])
     return Paging(**given)
@@ -313,6 +318,23 @@ class _Pages:
         self.seen_next.add(token)
 
 
+def _total(
+    pages: _Pages, total_at: Callable[[Any], list[Any]], document: Any, shown: str, path: str
+) -> int | None:
+    """The number of records the answer says there are (None when it does not say)."""
+    value = _value_at(total_at, document) if isinstance(document, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise pages.fail(
+            f"options.paging.total_path `{path}` finds {value!r} in the answer of {shown}, "
+            "not a whole number of records; fix options.paging.total_path"
+        )
+    return value
+
+
 def _value_at(select: Callable[[Any], list[Any]], document: Any) -> Any:
     found = select(document)
     return found[0] if found else None
@@ -364,6 +386,8 @@ def _walk(opts: RestOptions, client: HttpClient, params: dict[str, Any]) -> Iter
     pages = _Pages(opts, client)
     cursor_at = compile_path(paging.cursor_path)
     next_at = compile_path(paging.next_path) if paging.next_path else None
+    total_at = compile_path(paging.total_path) if paging.total_path else None
+    read = 0  # records read so far, for total_path
     url: str = opts.url
     page_params = dict(params)
     if paging.type == "page":
@@ -399,6 +423,11 @@ def _walk(opts: RestOptions, client: HttpClient, params: dict[str, Any]) -> Iter
         if paging.type in ("page", "offset"):
             if not records:
                 return
+            read += len(records)
+            if total_at is not None:
+                total = _total(pages, total_at, document, shown, paging.total_path or "")
+                if total is not None and read >= total:
+                    return
             if paging.type == "page":
                 page_params[paging.page_param] += 1
             else:

@@ -1,4 +1,5 @@
-"""The demo's HTTP sources on loopback: Vivimed's events API, Tesori nascosti's portal, a CKAN.
+"""The demo's HTTP sources on loopback: Vivimed's events API, Tesori nascosti's portal, a CKAN,
+and Stratus's site, Ecostrim's OData feed and Art Lab Net's WordPress API (`web_sources`).
 
 `hub demo` starts them on fixed ports (hub.toml's demo sources point there) and
 stops them on exit; tests start them on free ports and rewrite the URLs.
@@ -16,7 +17,12 @@ from typing import Any
 from hub.errors import HubError
 
 # module in hub.demo -> the port hub.toml's demo sources use
-DEMO_SERVERS: dict[str, int] = {"vivimed_api": 8711, "tesori_portal": 8712, "ckan_portal": 8713}
+DEMO_SERVERS: dict[str, int] = {
+    "vivimed_api": 8711,
+    "tesori_portal": 8712,
+    "ckan_portal": 8713,
+    "web_sources": 8714,
+}
 
 
 class RunningDemo(dict):

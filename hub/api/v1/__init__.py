@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.v1 import catalog, changes, entities, entity, review, stats, vocab
+from hub.api.v1 import catalog, changes, entities, entity, programme, review, stats, vocab
 
 PREFIX = "/api/v1"
 
@@ -19,5 +19,6 @@ router.include_router(catalog.router)
 router.include_router(vocab.router)
 router.include_router(review.router)
 router.include_router(changes.router)
+router.include_router(programme.router)
 
 __all__ = ["PREFIX", "router"]
