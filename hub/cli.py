@@ -53,13 +53,18 @@ def _store(config: HubConfig, *, read_only: bool = False, owner: str = "hub") ->
 
 
 def recover(config: HubConfig, store: Store) -> None:
-    """Finish what a stopped hub left half-done, then bring the read model up to date."""
+    """Finish what a stopped hub left half-done, then bring the read model and the change
+    feed up to date."""
+    from hub.feed import sync as sync_feed
     from hub.readmodel import sync
 
     Publisher(config, store).recover()
     for source_id, done in sync(config).items():
         if not done.startswith(("up to date", "not published")):
             log.info("read model: %s %s", source_id, done)
+    for source_id, done in sync_feed(config).items():
+        if not done.startswith(("up to date", "not published")):
+            log.info("change feed: %s %s", source_id, done)
 
 
 def _progress(source_id: str):  # noqa: ANN202
