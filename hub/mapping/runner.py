@@ -13,14 +13,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.errors import RecordError
-from hub.mapping.model import Mapping, Reference, TermMap
+from hub.mapping.functions import truth
+from hub.mapping.model import (
+    FunctionCall,
+    Mapping,
+    RefObjectMap,
+    TermMap,
+    TriplesMap,
+)
 from hub.mapping.terms import (
+    LANGUAGE_TAG,
     coerce_lexical,
+    datatype_problem,
     escape_literal,
-    iri_safe,
     is_absolute_iri,
     lexical_form,
 )
+from hub.mapping.values import part_values
+from hub.mapping.values import template_values as _template_values
+from hub.mapping.values import values as _values
 from hub.util.jsonpath import compile_path
 
 Renderer = Callable[[Any], list[str]]
@@ -57,42 +68,6 @@ class MappingStats:
         return self.records - self.failed
 
 
-def _values(ref: Reference, node: Any) -> list[Any]:
-    """The non-empty values a reference selects; lists give one value per item."""
-    found = ref.select(node)
-    out: list[Any] = []
-    for value in found:
-        if isinstance(value, list):
-            out.extend(v for v in value if v is not None and v != "")
-        elif isinstance(value, dict):
-            keys = ", ".join(sorted(value)[:8])
-            raise RecordError(
-                f"reference `{ref.path}` selects an object, not a value; reference one of its "
-                f"fields ({keys})",
-                line=ref.line,
-            )
-        elif value is not None and value != "":
-            out.append(value)
-    if out:
-        ref.hits += 1
-    return out
-
-
-def _template_values(parts: list[str | Reference], node: Any, encode: bool) -> list[str]:
-    pieces: list[list[str]] = []
-    for part in parts:
-        if isinstance(part, str):
-            pieces.append([part])
-            continue
-        values = [lexical_form(v)[0] for v in _values(part, node)]
-        if not values:
-            return []
-        pieces.append([iri_safe(v) for v in values] if encode else values)
-    if all(len(p) == 1 for p in pieces):
-        return ["".join(p[0] for p in pieces)]
-    return ["".join(combo) for combo in itertools.product(*pieces)]
-
-
 def _literal_suffix(term: TermMap) -> str:
     if term.language:
         return f"@{term.language}"
@@ -101,8 +76,79 @@ def _literal_suffix(term: TermMap) -> str:
     return ""
 
 
-def compile_term(term: TermMap, file: str) -> Renderer:
+def holds(calls: list[FunctionCall], node: Any) -> bool:
+    """True when every condition gives a true value for the node."""
+    return all(any(truth(v) for v in _values(call, node)) for call in calls)
+
+
+def compile_term(term: TermMap, file: str, prefixes: dict[str, str] | None = None) -> Renderer:
     """A function from a node to the N-Triples terms this term map makes for it."""
+    render = _compile_term(term, file, prefixes or {})
+    if not term.condition:
+        return render
+    condition = term.condition
+    return lambda node: render(node) if holds(condition, node) else []
+
+
+def _dynamic_literal(term: TermMap, file: str, prefixes: dict[str, str]) -> Renderer:
+    """A literal whose language or datatype comes from the data (RML's language / datatype map)."""
+    parts = term.parts or [term.constant or ""]
+    language_parts, datatype_parts = term.language_parts, term.datatype_parts
+
+    def languages(node: Any) -> list[str]:
+        out = []
+        for tag in _template_values(language_parts or [], node, False):
+            if not LANGUAGE_TAG.match(tag):
+                raise RecordError(
+                    f"`{tag}` is not a language tag (BCP 47, e.g. it, fr, en-GB); fix the "
+                    "value at the source",
+                    file=file,
+                    line=term.line,
+                    value=tag,
+                )
+            out.append(tag)
+        return out
+
+    def datatypes(node: Any) -> list[str]:
+        out = []
+        for text in _template_values(datatype_parts or [], node, False):
+            iri = text.strip().removeprefix("<").removesuffix(">")
+            prefix, _, local = iri.partition(":")
+            if prefix in prefixes and not local.startswith("//"):
+                iri = prefixes[prefix] + local
+            problem = None if is_absolute_iri(iri) else f"`{text}` is not a datatype IRI"
+            problem = problem or datatype_problem(iri)
+            if problem:
+                raise RecordError(problem, file=file, line=term.line, value=text)
+            out.append(iri)
+        return out
+
+    def render(node: Any) -> list[str]:
+        found = part_values(parts, node)
+        if not found:
+            return []
+        out = []
+        if language_parts is not None:
+            for tag in languages(node):
+                out.extend(f'"{escape_literal(lexical_form(v)[0])}"@{tag}' for v in found)
+            return out
+        for datatype in datatypes(node):
+            for value in found:
+                try:
+                    text = coerce_lexical(value, datatype)
+                except ValueError as exc:
+                    raise RecordError(
+                        f"value {exc}", file=file, line=term.line, value=lexical_form(value)[0]
+                    ) from None
+                out.append(f'"{escape_literal(text)}"^^<{datatype}>')
+        return out
+
+    return render
+
+
+def _compile_term(term: TermMap, file: str, prefixes: dict[str, str]) -> Renderer:
+    if term.language_parts is not None or term.datatype_parts is not None:
+        return _dynamic_literal(term, file, prefixes)
     if term.kind == "iri":
         if term.constant is not None:
             constant = [f"<{term.constant}>"]
@@ -110,7 +156,7 @@ def compile_term(term: TermMap, file: str) -> Renderer:
         parts = term.parts
         if len(parts) == 1:  # a reference-valued IRI: taken as is, must be absolute
             ref = parts[0]
-            assert isinstance(ref, Reference)
+            assert not isinstance(ref, str)
 
             def reference_iri(node: Any) -> list[str]:
                 out = []
@@ -138,7 +184,7 @@ def compile_term(term: TermMap, file: str) -> Renderer:
     datatype = term.datatype
     if len(parts) == 1:
         ref = parts[0]
-        assert isinstance(ref, Reference)
+        assert not isinstance(ref, str)
         if term.language:
             return lambda node: [
                 f'"{escape_literal(lexical_form(v)[0])}"{suffix}' for v in _values(ref, node)
@@ -187,7 +233,13 @@ def compile_term(term: TermMap, file: str) -> Renderer:
 
 
 class MappingRunner:
-    """Turns records into N-Triples with one compiled mapping, keeping stats and failures."""
+    """Turns records into N-Triples with one compiled mapping, keeping stats and failures.
+
+    Joins with a condition (`{mapping: other, condition: …}`) link records of the whole
+    run: the parents' subjects are kept by join key and the children's subjects with
+    their keys, and the links are written after the last record. Memory grows with the
+    joined keys and subjects (not with the records' other fields).
+    """
 
     def __init__(
         self, mapping: Mapping, *, source: str, record_key: str | list[str] | None = None
@@ -200,17 +252,60 @@ class MappingRunner:
         self._keys = [compile_path(p) for p in paths]
         self._key = self._first_key if paths else None
         self.key_path = " or ".join(f"`{p}`" for p in paths)
+        file, prefixes = mapping.file, mapping.prefixes
+        subjects = {tmap.name: self._subject(tmap) for tmap in mapping.triples_maps}
         self._plans = []
+        self._joined_plans: list[tuple[Any, ...]] = []
+        self._join_predicates: list[list[str]] = []
+        parents: dict[str, list[tuple[int, Callable[[Any], list[tuple[str, ...]]]]]] = {}
+        children: dict[str, list[tuple[int, Callable[[Any], list[tuple[str, ...]]]]]] = {}
         for tmap in mapping.triples_maps:
-            subject = compile_term(tmap.subject, mapping.file)
-            pos = [
-                (
-                    [f"<{p}>" for p in pom.predicates],
-                    [compile_term(o, mapping.file) for o in pom.objects],
+            pos = []
+            for pom in tmap.predicate_objects:
+                predicates = [f"<{p}>" for p in pom.predicates]
+                renderers = []
+                for obj in pom.objects:
+                    if isinstance(obj, RefObjectMap) and obj.joins:
+                        join_id = len(self._join_predicates)
+                        self._join_predicates.append(predicates)
+                        children.setdefault(tmap.name, []).append(
+                            (join_id, _join_keys([j.child for j in obj.joins], pom.condition))
+                        )
+                        parents.setdefault(obj.parent, []).append(
+                            (join_id, _join_keys([j.parent for j in obj.joins], None))
+                        )
+                        continue
+                    if isinstance(obj, RefObjectMap):  # same records: the parent's subjects
+                        render = subjects[obj.parent]
+                    else:
+                        render = compile_term(obj, file, prefixes)
+                    if pom.condition:
+                        render = _conditional(render, pom.condition)
+                    renderers.append(render)
+                if renderers:
+                    pos.append((predicates, renderers))
+            self._plans.append((tmap.select_nodes, subjects[tmap.name], pos))
+        if self._join_predicates:
+            for plan, tmap in zip(self._plans, mapping.triples_maps, strict=True):
+                self._joined_plans.append(
+                    (*plan, children.get(tmap.name, []), parents.get(tmap.name, []))
                 )
-                for pom in tmap.predicate_objects
-            ]
-            self._plans.append((tmap.select_nodes, subject, pos))
+            self.map_record = self._sample_joined  # type: ignore[method-assign]
+        self._index: list[dict[tuple[str, ...], set[str]]] = [{} for _ in self._join_predicates]
+        self._pending: list[dict[str, set[tuple[str, ...]]]] = [{} for _ in self._join_predicates]
+
+    def _subject(self, tmap: TriplesMap) -> Renderer:
+        """The subjects of a node: all subject maps, when the mapping's condition holds."""
+        renders = [compile_term(s, self.mapping.file) for s in tmap.all_subjects()]
+        render = renders[0]
+        if len(renders) > 1:
+
+            def render(node: Any) -> list[str]:
+                return [s for r in renders for s in r(node)]
+
+        if tmap.condition:
+            return _conditional(render, tmap.condition)
+        return render
 
     def _first_key(self, record: Any) -> list[Any]:
         for select in self._keys:
@@ -245,10 +340,68 @@ class MappingRunner:
                                     lines.append(f"{s} {p} {o} .\n")
         return lines
 
+    def _map_joined(self, record: Any, found: list[tuple[Any, ...]]) -> list[str]:
+        """map_record, noting the join keys of the record's children and parents in `found`."""
+        lines: list[str] = []
+        for select_nodes, subject, pos, children, parents in self._joined_plans:
+            for node in select_nodes(record):
+                subjects = subject(node)
+                if not subjects:
+                    continue
+                for s in subjects:
+                    for predicates, objects in pos:
+                        for render in objects:
+                            for o in render(node):
+                                for p in predicates:
+                                    lines.append(f"{s} {p} {o} .\n")
+                for join_id, keys_of in children:
+                    keys = keys_of(node)
+                    if keys:
+                        found.append((False, join_id, subjects, keys))
+                for join_id, keys_of in parents:
+                    keys = keys_of(node)
+                    if keys:
+                        found.append((True, join_id, subjects, keys))
+        return lines
+
+    def _sample_joined(self, record: Any) -> list[str]:
+        """The record's own triples (its links to other records are made at the end of a run)."""
+        return self._map_joined(record, [])
+
+    def _commit(self, found: list[tuple[Any, ...]]) -> None:
+        for is_parent, join_id, subjects, keys in found:
+            if is_parent:
+                index = self._index[join_id]
+                for key in keys:
+                    index.setdefault(key, set()).update(subjects)
+            else:
+                pending = self._pending[join_id]
+                for s in subjects:
+                    pending.setdefault(s, set()).update(keys)
+
+    def _join_lines(self) -> list[str]:
+        """The links of every join, once all records are in; frees the join state."""
+        lines = []
+        for join_id, pending in enumerate(self._pending):
+            index, predicates = self._index[join_id], self._join_predicates[join_id]
+            for s, keys in pending.items():
+                targets: set[str] = set()
+                for key in keys:
+                    targets.update(index.get(key, ()))
+                for o in sorted(targets):
+                    for p in predicates:
+                        lines.append(f"{s} {p} {o} .\n")
+            pending.clear()
+            index.clear()
+        return lines
+
     def run(self, records: Iterable[Any], chunk_triples: int = 50_000) -> Iterator[bytes]:
         """Map every record; yield UTF-8 N-Triples chunks of about `chunk_triples` lines."""
         stats = self.stats
         buffer: list[str] = []
+        joined = bool(self._join_predicates)
+        map_record = self.map_record
+        found: list[tuple[Any, ...]] = []
         for number, record in enumerate(records, start=1):
             stats.records = number
             if number <= _FIELD_SAMPLE and isinstance(record, dict):
@@ -260,7 +413,11 @@ class MappingRunner:
                         "cannot get a stable IRI and was left out (fix the source, or the "
                         "source's `key` setting)"
                     )
-                lines = self.map_record(record)
+                if joined:
+                    found = []
+                    lines = self._map_joined(record, found)
+                else:
+                    lines = map_record(record)
                 text = "".join(lines)
                 text.encode("utf-8")  # lone surrogates fail here, not in the store
             except RecordError as exc:
@@ -271,11 +428,17 @@ class MappingRunner:
                     record, number, RecordError(f"a value is not valid Unicode text: {exc.reason}")
                 )
                 continue
+            if joined:
+                self._commit(found)
             buffer.append(text)
             stats.triples += len(lines)
             if len(buffer) * 8 >= chunk_triples:
                 yield "".join(buffer).encode("utf-8")
                 buffer = []
+        if joined:
+            links = self._join_lines()
+            stats.triples += len(links)
+            buffer.append("".join(links))
         if buffer:
             yield "".join(buffer).encode("utf-8")
 
@@ -299,8 +462,38 @@ class MappingRunner:
             head = ref.path.lstrip("$.").split(".")[0].split("[")[0]
             hint = difflib.get_close_matches(head, seen, n=1)
             suggestion = f" (did you mean `{hint[0]}`?)" if hint and hint[0] != head else ""
+            if ref.iterator:
+                suggestion = (
+                    " (a source's iterator runs within each record the harvester gives; if the "
+                    "harvester already splits the file into these records, write `$`)"
+                )
             warnings.append(
                 f"{self.mapping.file} line {ref.line}: `{ref.path}` matched no value in any of "
                 f"the {self.stats.records} records of source `{self.source}`{suggestion}"
             )
         return warnings
+
+
+def _conditional(render: Renderer, condition: list[FunctionCall]) -> Renderer:
+    return lambda node: render(node) if holds(condition, node) else []
+
+
+def _join_keys(
+    sides: list[list[Any]], condition: list[FunctionCall] | None
+) -> Callable[[Any], list[tuple[str, ...]]]:
+    """The join keys of a node: one tuple per combination of its values (as text)."""
+
+    def keys(node: Any) -> list[tuple[str, ...]]:
+        if condition and not holds(condition, node):
+            return []
+        columns = []
+        for parts in sides:
+            found = [lexical_form(v)[0] for v in part_values(parts, node)]
+            if not found:
+                return []
+            columns.append(found)
+        if len(columns) == 1:
+            return [(v,) for v in columns[0]]
+        return list(itertools.product(*columns))
+
+    return keys

@@ -44,7 +44,8 @@ def compile_text(text: str):
         ("prefixes:\n  id: https://x.example/\nmappings:\n  m:\n    s: id:$(id)\n", 2, "built in"),
         ("mappings:\n  m:\n    s: id:$(a[?(@.x)])\n", 3, "supported subset"),
         ("mappings:\n  m:\n    s: $(id)/x\n", 3, "must start with a prefix or an IRI"),
-        ("sources: []\nmappings: {}\n", 1, "unknown top-level key"),
+        ("sourcez: []\nmappings: {}\n", 1, "unknown top-level key"),
+        ("sources: []\nmappings: {}\n", 1, "a map of named sources"),
         ("- just\n- a list\n", 1, "YAML map"),
     ],
 )
