@@ -21,7 +21,14 @@ import yaml
 
 from hub.errors import MappingError
 from hub.iris import PREFIXES, RDF, Iris
-from hub.mapping.functions import BARE_NAMES, FUNCTION_PREFIXES, FUNCTIONS, Function, make_select
+from hub.mapping.functions import (
+    BARE_NAMES,
+    FUNCTION_PREFIXES,
+    FUNCTIONS,
+    IDLAB_OLD,
+    Function,
+    make_select,
+)
 from hub.mapping.model import (
     FunctionCall,
     JoinCondition,
@@ -221,9 +228,9 @@ class _Compiler:
             head = parts[0]
             if ":" in head and not head.startswith(("http:", "https:", "urn:")):
                 prefix, rest = head.split(":", 1)
-                if prefix not in self.prefixes:
-                    self.expand(head, line)  # raises with a suggestion
-                head = self.prefixes[prefix] + rest
+                # urn:, mailto:, tag: pass through expand; unknown prefixes raise there
+                known = prefix in self.prefixes
+                head = self.prefixes[prefix] + rest if known else self.expand(head, line)
             if not is_absolute_iri(head + "x"):
                 raise self.fail(line, f"`{text}` does not start with an absolute IRI or a prefix")
             parts[0] = head
@@ -264,15 +271,19 @@ class _Compiler:
         line: int,
         datatype: Any = None,
         language: Any = None,
+        key_lines: dict[str, int] | None = None,
     ) -> TermMap:
         if datatype is not None and language is not None:
             raise self.fail(line, "a literal has a datatype or a language, not both")
         parts = value if isinstance(value, list) else self.template(str(value), line)
         term = TermMap(kind="literal", line=line)
+        lines = key_lines or {}
         if datatype is not None:
-            term.datatype, term.datatype_parts = self.datatype(datatype, line)
+            term.datatype_line = lines.get("datatype", line)
+            term.datatype, term.datatype_parts = self.datatype(datatype, term.datatype_line)
         if language is not None:
-            term.language, term.language_parts = self.language(language, line)
+            term.language_line = lines.get("language", line)
+            term.language, term.language_parts = self.language(language, term.language_line)
         if len(parts) == 1 and isinstance(parts[0], str):
             term.constant = parts[0]
             if term.datatype:
@@ -313,20 +324,19 @@ class _Compiler:
         if ":" not in name:
             return name in BARE_NAMES
         prefix = name.split(":", 1)[0]
-        return (
-            prefix in self.prefixes and self.prefixes[prefix] + name.split(":", 1)[1] in FUNCTIONS
-        )
+        # a name in a function namespace is a call, even a misspelt one (refused by name)
+        return prefix in self.prefixes and self.prefixes[prefix].startswith(_FUNCTION_NAMESPACES)
 
     def argument(self, value: Any, line: int) -> Any:
         """A parameter value: a node -> values function (template, reference, function)."""
         if isinstance(value, dict):
-            return self.function_term(value, line)
+            return [self.function_term(value, line)]
         if isinstance(value, list):
             items = [self.argument(v, line) for v in value]
             return [p for item in items for p in (item if isinstance(item, list) else [item])]
         text = "" if value is None else str(value)
         if self.is_inline_call(text):
-            return self.inline_call(text, line)
+            return [self.inline_call(text, line)]
         head = text.split("$(", 1)[0]
         if ":" in head and not head.startswith(("http:", "https:")):
             prefix, rest = head.split(":", 1)
@@ -576,7 +586,8 @@ class _Compiler:
                 else self.iri_term(str(value), line)
             )
         else:
-            term = self.literal_term(parts, line, datatype, language)
+            key_lines = {k: line_of(obj, k, line) for k in ("datatype", "language") if k in obj}
+            term = self.literal_term(parts, line, datatype, language, key_lines)
         if "condition" in obj:
             term.condition = self.conditions(obj["condition"], line_of(obj, "condition", line))
         return term
@@ -925,6 +936,7 @@ class _Compiler:
 
 
 _IDLAB_EQUAL = "https://w3id.org/imec/idlab/function#equal"
+_FUNCTION_NAMESPACES = (*FUNCTION_PREFIXES.values(), IDLAB_OLD)
 _BLANK = (
     "blank nodes are not supported: the hub gives every entity a stable IRI; write an IRI "
     "template, e.g. id:$(id)/address"

@@ -69,6 +69,8 @@ class TermMap:
     language_parts: list[Part] | None = None
     datatype_parts: list[Part] | None = None
     condition: list[FunctionCall] | None = None
+    language_line: int = 0  # where `language:` / `datatype:` is written (for messages)
+    datatype_line: int = 0
 
     @property
     def references(self) -> list[Reference]:

@@ -103,7 +103,7 @@ def _dynamic_literal(term: TermMap, file: str, prefixes: dict[str, str]) -> Rend
                     f"`{tag}` is not a language tag (BCP 47, e.g. it, fr, en-GB); fix the "
                     "value at the source",
                     file=file,
-                    line=term.line,
+                    line=term.language_line or term.line,
                     value=tag,
                 )
             out.append(tag)
@@ -119,7 +119,9 @@ def _dynamic_literal(term: TermMap, file: str, prefixes: dict[str, str]) -> Rend
             problem = None if is_absolute_iri(iri) else f"`{text}` is not a datatype IRI"
             problem = problem or datatype_problem(iri)
             if problem:
-                raise RecordError(problem, file=file, line=term.line, value=text)
+                raise RecordError(
+                    problem, file=file, line=term.datatype_line or term.line, value=text
+                )
             out.append(iri)
         return out
 
@@ -138,7 +140,10 @@ def _dynamic_literal(term: TermMap, file: str, prefixes: dict[str, str]) -> Rend
                     text = coerce_lexical(value, datatype)
                 except ValueError as exc:
                     raise RecordError(
-                        f"value {exc}", file=file, line=term.line, value=lexical_form(value)[0]
+                        f"value {exc}",
+                        file=file,
+                        line=term.datatype_line or term.line,
+                        value=lexical_form(value)[0],
                     ) from None
                 out.append(f'"{escape_literal(text)}"^^<{datatype}>')
         return out

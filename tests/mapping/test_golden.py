@@ -1,4 +1,8 @@
-"""Golden mapping cases: mapping + records -> expected graph, compared as graphs."""
+"""Golden mapping cases: mapping + records -> expected graph, compared as graphs.
+
+A case folder holds mapping.yml, the records (records.json, or records.csv read by the
+`files` harvester) and expected.ttl, written by hand from the RML semantics.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
+from harvesters.files import harvest_files
 from hub.iris import Iris
 from hub.mapping.compile import load_mapping
 from hub.mapping.runner import MappingRunner
@@ -21,7 +26,10 @@ def run_case(case: Path) -> tuple[Graph, MappingRunner]:
         case / "mapping.yml", source_id="case", iris=Iris("https://hub.example.org/")
     )
     runner = MappingRunner(mapping, source="case")  # RML semantics: no key required
-    records = json.loads((case / "records.json").read_text(encoding="utf-8"))
+    if (case / "records.csv").exists():  # read as the `files` kind reads it
+        records = list(harvest_files("case", {"path": "records.csv", "format": "csv"}, root=case))
+    else:
+        records = json.loads((case / "records.json").read_text(encoding="utf-8"))
     data = b"".join(runner.run(records))
     graph = Graph()
     graph.parse(data=data.decode("utf-8"), format="nt")
