@@ -10,6 +10,8 @@
 <data>/publishing/<source>.json          the journal of a publish under way
 <data>/publishing/<source>-<run>.*.nt    its change set (triples removed, added)
 <data>/changes/<source>.jsonl            the change log: one line per publish
+<data>/dumps/<source>.nq.gz              a source's published graph as gzipped N-Quads (download)
+<data>/dumps/hub.nq.gz                   every source, the programme and the links (download)
 <data>/feed.sqlite                       the change feed: entity changes per publish (append-only)
 <data>/reports/<source>/<run>.json       a run's report for review (quotes record values: private)
 <data>/users.json                        accounts added by `hub user add` (token hashes only)
@@ -97,6 +99,16 @@ class DataLayout:
 
     def changes(self, source: str) -> Path:
         return self.root / "changes" / f"{source}.jsonl"
+
+    def dumps(self) -> Path:
+        """The downloadable dumps (gzipped N-Quads), rewritten at each publish."""
+        return self.root / "dumps"
+
+    def dump(self, source: str) -> Path:
+        return self.dumps() / f"{source}.nq.gz"
+
+    def hub_dump(self) -> Path:
+        return self.dumps() / "hub.nq.gz"
 
     def feed(self) -> Path:
         """The change feed: every publish's added, changed and removed entities (append-only)."""

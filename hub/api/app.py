@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from hub.api import admin, health, programme_pages, root, sparql, steward, v1
+from hub.api import admin, dcat, health, programme_pages, root, sparql, steward, v1
 from hub.api.errors import install_error_handlers
 from hub.api.metrics import install_metrics
 from hub.config import HubConfig
@@ -50,6 +50,7 @@ def create_app(config: HubConfig, store: Store, *, scheduler: object | None = No
     app.include_router(admin.router)
     app.include_router(v1.router)
     app.include_router(steward.router)
+    app.include_router(dcat.router)  # /catalog (DCAT-AP 3) and /dumps
     app.include_router(programme_pages.router)  # /programme pages, Leaflet assets
     install_metrics(app, config, store)  # /metrics, and every request timed by route
     return app

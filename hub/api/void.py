@@ -9,7 +9,7 @@ the store changes (see `state_key`), so a publish is seen at the next request.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import ConfigDep, StoreDep
+from hub.api.dumps import HUB_DUMP, available_dumps
 from hub.api.errors import ApiError
 from hub.api.negotiation import (
     GRAPH_FORMATS,
@@ -28,6 +29,7 @@ from hub.api.negotiation import (
     negotiate,
     wants_html,
 )
+from hub.config import HubConfig
 from hub.errors import HubError
 from hub.iris import DCAT, DCT, MH, PREFIXES, PROV, RDF, XSD, Iris
 from hub.store import Store
@@ -303,8 +305,18 @@ def _source_facts(node: ox.NamedNode, source: SourceMeta, iris: Iris) -> list[ox
     return out
 
 
-def void_triples(stats: HubStats, iris: Iris, endpoint: str, document: str) -> list[ox.Triple]:
-    """The VoID description: the hub's dataset and one subset per named graph."""
+def void_triples(
+    stats: HubStats,
+    iris: Iris,
+    endpoint: str,
+    document: str,
+    dumps: Mapping[str, str] | None = None,
+) -> list[ox.Triple]:
+    """The VoID description: the hub's dataset and one subset per named graph.
+
+    `dumps`: download URLs by source graph IRI, and `hub` for the whole hub (void:dataDump).
+    """
+    dumps = dumps or {}
     hub = _nn(hub_dataset_iri(iris))
     doc = _nn(document)
     out = [
@@ -325,6 +337,8 @@ def void_triples(stats: HubStats, iris: Iris, endpoint: str, document: str) -> l
         ox.Triple(hub, _nn(VOID + "uriSpace"), ox.Literal(f"{iris.base}id/")),
         ox.Triple(hub, _nn(VOID + "triples"), _int(stats.triples)),
     ]
+    if "hub" in dumps:
+        out.append(ox.Triple(hub, _nn(VOID + "dataDump"), _nn(dumps["hub"])))
     for graph, figures in stats.graphs.items():
         iri = dataset_iri(iris, graph, stats)
         node: ox.NamedNode | ox.BlankNode = _nn(iri) if iri else ox.BlankNode()
@@ -332,6 +346,8 @@ def void_triples(stats: HubStats, iris: Iris, endpoint: str, document: str) -> l
         out += _graph_dataset(node, graph, figures, endpoint)
         if graph in stats.sources and isinstance(node, ox.NamedNode):
             out += _source_facts(node, stats.sources[graph], iris)
+            if graph in dumps:
+                out.append(ox.Triple(node, _nn(VOID + "dataDump"), _nn(dumps[graph])))
         for name, title in SPECIAL_GRAPHS.items():
             if graph == f"{iris.base}graph/{name}":
                 out.append(ox.Triple(node, _nn(DCT + "title"), _en(title)))
@@ -395,7 +411,20 @@ async def void(
     stats = await current_stats(request, store, iris)
     endpoint = str(request.url_for("sparql_get"))
     document = str(request.url_for("void"))
-    return rdf_response(void_triples(stats, iris, endpoint, document), fmt)
+    return rdf_response(
+        void_triples(stats, iris, endpoint, document, dump_urls(request, config)), fmt
+    )
+
+
+def dump_urls(request: Request, config: HubConfig) -> dict[str, str]:
+    """The dumps on disk (`hub.api.dumps`), by source graph IRI and `hub`, as this server's URLs."""
+    iris = Iris(config.base_iri)
+    return {
+        "hub" if name == HUB_DUMP else iris.source_graph(name): str(
+            request.url_for("dump", name=name)
+        )
+        for name in available_dumps(config)
+    }
 
 
 @router.get("/.well-known/void", include_in_schema=False, response_class=Response)

@@ -12,6 +12,7 @@ from hub.config import HubConfig
 from hub.feed import change_feed
 from hub.layout import DataLayout
 from hub.metrics import count_runs
+from hub.pipeline.dumps import dumps
 from hub.pipeline.events import Event, Published, Subscriber
 from hub.pipeline.provenance import record_run
 from hub.readmodel import rebuild_source
@@ -91,5 +92,6 @@ def default_subscribers(config: HubConfig, store: Store) -> list[Subscriber]:
         read_model(config),
         change_log(config),
         change_feed(config),
+        dumps(config, store),
         count_runs,
     ]
