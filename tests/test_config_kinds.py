@@ -56,8 +56,9 @@ def test_a_misspelt_option_is_refused_with_the_closest_name(tmp_path: Path) -> N
     assert "1 problem(s):" in message
     assert (
         "  sources.itinera-trails.options.delimter: is not an option of kind `files`; "
-        "did you mean `delimiter`? known options: auth, backoff, delimiter, encoding, format, "
-        "headers, path, rate_limit, records, retries, sheet, timeout, url"
+        "did you mean `delimiter`? known options: auth, backoff, decimal_comma, delimiter, "
+        "encoding, format, header_rows, headers, path, rate_limit, records, retries, sheet, "
+        "skip_rows, timeout, url"
     ) in message
 
 

@@ -11,6 +11,36 @@ from hub.cli import main
 from hub.config import HubConfig
 
 DEMO_SOURCES = ("smartdest-offer", "itinera-trails", "smartic-operators")
+# The programme's 17 projects (ontology/programme.ttl): the demo has a source for each.
+PROJECTS = {
+    "smart-destination", "itinera", "cambusa", "ecostrim", "itaca", "mare-di-agrumi", "prometea",
+    "sistina", "smartic", "stratus", "terragir3", "tesori-nascosti", "vivimed", "intense",
+    "art-lab-net", "treno", "cievp",
+}  # fmt: skip
+# What the governance working group asked for, and which demo source publishes it.
+GOVERNANCE = {
+    "ActionPlan": "cievp-action-plans",
+    "PlannedAction": "cievp-action-plans",
+    "Indicator": "cievp-action-plans",
+    "BusinessSupportNetwork": "ecostrim-support",
+    "SupportService": "ecostrim-support",
+}
+# Stratus's sites that are the same real places as Smart Destination's entities
+# (hub/demo/data/README.md): other names, coordinates a few metres apart.
+SAME_PLACES = {
+    "stratus-maremme": "tos-0004",
+    "stratus-capo-caccia": "sar-0003",
+    "stratus-bonifacio": "cor-0003",
+    "stratus-porquerolles": "pac-0003",
+    "stratus-faron": "pac-0004",
+    "stratus-riomaggiore": "lig-0003",
+}
+
+
+def test_every_project_of_the_programme_has_a_demo_source(demo_config: HubConfig) -> None:
+    assert {source.project for source in demo_config.sources.values()} == PROJECTS
+    for source in demo_config.sources.values():
+        assert source.title.endswith("(sample data)"), source.id
 
 
 def hub(config: HubConfig, *args: str) -> int:
@@ -39,6 +69,31 @@ def test_demo_sources_all_publish_and_conform(demo_config: HubConfig, capsys: py
     table = capsys.readouterr().out
     for source in demo_config.sources:
         assert any(li.startswith(source) and "published" in li for li in table.splitlines())
+
+    # the governance results: action plans and networks of business-support tools
+    query = """PREFIX mh: <https://w3id.org/marittimo-hub/ns#>
+    SELECT ?g ?class (COUNT(?x) AS ?n) WHERE { GRAPH ?g { ?x a ?class }
+      FILTER(STRSTARTS(STR(?class), STR(mh:))) } GROUP BY ?g ?class"""
+    assert hub(demo_config, "query", "--format", "json", query) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]["bindings"]
+    found = {(r["class"]["value"].rsplit("#", 1)[1], r["g"]["value"]): int(r["n"]["value"]) for r in rows}
+    for cls, source in GOVERNANCE.items():
+        assert found.get((cls, f"{base}graph/{source}"), 0) >= 2, (cls, source)
+
+    # the same real places in two projects' sources, a few metres apart
+    values = " ".join(
+        f"(<{base}id/stratus-sites/{s}> <{base}id/smartdest-offer/{o}>)" for s, o in SAME_PLACES.items()
+    )
+    query = f"""PREFIX schema: <https://schema.org/>
+    SELECT ?a ?b ?la ?lb ?oa ?ob WHERE {{ ?a schema:latitude ?la ; schema:longitude ?oa .
+      ?b schema:latitude ?lb ; schema:longitude ?ob . VALUES (?a ?b) {{ {values} }} }}"""
+    assert hub(demo_config, "query", "--format", "json", query) == 0
+    pairs = json.loads(capsys.readouterr().out)["results"]["bindings"]
+    assert len(pairs) == len(SAME_PLACES)
+    for pair in pairs:
+        dlat = abs(float(pair["la"]["value"]) - float(pair["lb"]["value"]))
+        dlon = abs(float(pair["oa"]["value"]) - float(pair["ob"]["value"]))
+        assert dlat + dlon > 0 and dlat < 0.0003 and dlon < 0.0003  # metres, not the same point
 
 
 def test_demo_content_is_multilingual_and_in_the_five_regions(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:

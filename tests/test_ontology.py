@@ -16,6 +16,7 @@ from pathlib import Path
 import pyshacl
 import pytest
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 
 from hub.config import load_config
 from hub.demo import DATA_DIR, build_demo_databases
@@ -499,3 +500,14 @@ def test_build_demo_databases(tmp_path: Path) -> None:
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT count(*) FROM offer").fetchone() == (40,)
     assert list(data.glob(".*")) == []
+
+
+def test_shapes_allow_exactly_the_concepts_of_the_governance_schemes(
+    shapes: Graph, themes: Graph
+) -> None:
+    # sh:in lists the concepts by hand; a concept added to themes.ttl must be added there too.
+    for path, scheme in ((MH.actionStatus, ACTION_STATUS), (MH.supportType, SUPPORT_TYPE)):
+        concepts = {c for c in themes.subjects(RDF.type, SKOS.Concept) if str(c).startswith(scheme)}
+        lists = [shapes.value(s, SH["in"]) for s in shapes.subjects(SH.path, path)]
+        allowed = [set(Collection(shapes, node)) for node in lists if node is not None]
+        assert allowed and all(a == concepts for a in allowed), (path, allowed, concepts)

@@ -8,6 +8,7 @@
                                                  paging adds @odata.nextLink)
         ?$count=true                             adds @odata.count
         ?$expand=Services                        nests each network's services
+        ?$orderby=NetworkCode                    accepted: the feed is in that order
     GET /artlabnet/wp-json/wp/v2/laboratori      Art Lab Net's WordPress REST API: a JSON list,
         ?per_page=N&page=P                       X-WP-Total / X-WP-TotalPages and a
                                                  `Link: <...>; rel="next"` header
@@ -51,6 +52,7 @@ class WebSources(ThreadingHTTPServer):
         self.posts: list[dict[str, Any]] = labs["posts"]
         self.site = (DATA_DIR / "stratus-site").resolve()
         self.thread: threading.Thread | None = None
+        self.requests: list[str] = []  # paths asked for, in order (tests count them)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -75,6 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, body, "application/json; charset=utf-8", headers)
 
     def do_GET(self) -> None:
+        self.server.requests.append(self.path)
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         if parts.path == "/robots.txt":
