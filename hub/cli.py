@@ -53,9 +53,10 @@ def _store(config: HubConfig, *, read_only: bool = False, owner: str = "hub") ->
 
 
 def recover(config: HubConfig, store: Store) -> None:
-    """Finish what a stopped hub left half-done, then bring the read model and the change
-    feed up to date."""
+    """Finish what a stopped hub left half-done, then bring the read model, the change feed
+    and the dumps up to date."""
     from hub.feed import sync as sync_feed
+    from hub.pipeline.dumps import sync_dumps
     from hub.readmodel import sync
 
     Publisher(config, store).recover()
@@ -65,6 +66,8 @@ def recover(config: HubConfig, store: Store) -> None:
     for source_id, done in sync_feed(config).items():
         if not done.startswith(("up to date", "not published")):
             log.info("change feed: %s %s", source_id, done)
+    for source_id in sync_dumps(config, store):
+        log.info("dumps: %s written", source_id)
 
 
 def _progress(source_id: str):  # noqa: ANN202

@@ -18,6 +18,7 @@ def _links(request: Request) -> dict[str, str]:
         "health": str(request.url_for("health")),
         "metrics": "/metrics",
         "stewards": "/steward",
+        "catalog": "/catalog",
         "docs": "/docs",
         "redoc": "/redoc",
         "openapi": request.app.openapi_url,

@@ -133,3 +133,25 @@ def dumps(config: HubConfig, store: Store) -> Subscriber:
         event.report.phases["dumps"] = time.perf_counter() - started
 
     return write_dumps
+
+
+def sync_dumps(config: HubConfig, store: Store) -> list[str]:
+    """Write the dumps a published source lacks (a hub from before dumps, a lost file);
+    the hub dump is rewritten if any was. Returns the sources written."""
+    from hub.pipeline.state import load_state
+
+    layout = DataLayout(config.data_path)
+    written = []
+    for source in config.sources:
+        state = load_state(config.data_path, source)
+        if not state.version_file or layout.dump(source).exists():
+            continue
+        version = layout.absolute(state.version_file)
+        if version.exists():
+            write_source_dump(config, source, version)
+            written.append(source)
+    if written or (
+        any(layout.dump(s).exists() for s in config.sources) and not layout.hub_dump().exists()
+    ):
+        write_hub_dump(config, store)
+    return written

@@ -97,3 +97,15 @@ def test_ntriples_lines_become_quads_of_the_graph(tmp_path: Path) -> None:
         '<https://e.org/a> <https://e.org/p> "x . y"@it <https://e.org/g> .',
         "<https://e.org/a> <https://e.org/q> <https://e.org/b> <https://e.org/g> .",
     ]
+
+
+def test_a_missing_dump_is_written_at_the_next_start(minihub: MiniHub) -> None:
+    layout = DataLayout(minihub.config.data_path)
+    minihub.write(minihub.places(10))
+    assert run_source(minihub.config, minihub.store, "places").status == "published"
+    expected = quads(layout.dump("places"))
+    layout.dump("places").unlink()  # a hub from before dumps, or a lost file
+    layout.hub_dump().unlink()
+    assert minihub.cli("sources") == 0  # any command that owns the store catches up
+    assert quads(layout.dump("places")) == expected
+    assert expected <= quads(layout.hub_dump())
