@@ -1,8 +1,16 @@
 """Content negotiation for /sparql: the formats we serve and how a client picks one.
 
-A client picks by `Accept` (with q-values) or by a `format=` parameter, which wins
-when given. SELECT/ASK results and CONSTRUCT/DESCRIBE graphs have separate tables;
-the first entry of each is the default (what `*/*` gets).
+A client picks by `Accept` (with q-values) or by a `format=` (or `output=`) parameter,
+which wins when given: a short name (`json`, `turtle`, `rdf+xml`...) or media types in
+Accept syntax, as SPARQLWrapper sends them. SELECT/ASK results and CONSTRUCT/DESCRIBE
+graphs have separate tables; the first entry of each is the default (what `*/*` gets).
+
+A client that names only the results formats of one family for a graph (rdflib's
+SPARQLStore asks CONSTRUCT with `application/sparql-results+json`) gets that family's
+graph format: JSON-LD for the JSON types, RDF/XML for the XML ones (`siblings` below),
+when nothing else it accepts fits.
+HTTP lets a server answer something else than 406 when nothing listed fits; the SPARQL
+1.1 Protocol leaves graph formats to negotiation. Anything else unlisted stays a 406.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ class Format:
     ox_format: ox.QueryResultsFormat | ox.RdfFormat
     aliases: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
+    siblings: tuple[str, ...] = ()
+    """Media types that pick this format only when nothing in the table matches at all."""
 
     @property
     def media_types(self) -> tuple[str, ...]:
@@ -52,8 +62,9 @@ GRAPH_FORMATS: tuple[Format, ...] = (
         "turtle",
         "text/turtle",
         ox.RdfFormat.TURTLE,
-        aliases=("application/x-turtle", "application/turtle"),
-        names=("ttl", "n3"),  # Turtle is valid N3, so N3 clients can read it
+        # Turtle is valid N3, so N3 clients can read it.
+        aliases=("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3"),
+        names=("ttl", "n3"),
     ),
     Format(
         "nt",
@@ -65,15 +76,17 @@ GRAPH_FORMATS: tuple[Format, ...] = (
         "jsonld",
         "application/ld+json",
         ox.RdfFormat.JSON_LD,
-        aliases=("application/json",),
+        aliases=("application/json", "application/x-json+ld"),
         names=("json-ld", "json"),
+        siblings=("application/sparql-results+json",),
     ),
     Format(
         "rdfxml",
         "application/rdf+xml",
         ox.RdfFormat.RDF_XML,
         aliases=("application/xml", "text/xml"),
-        names=("rdf+xml", "xml"),
+        names=("rdf+xml", "xml", "rdf"),
+        siblings=("application/sparql-results+xml",),
     ),
 )
 """Formats of CONSTRUCT and DESCRIBE graphs; Turtle is the default."""
@@ -143,13 +156,20 @@ def negotiate(accept: str | None, formats: Sequence[Format]) -> Format | None:
     specific matching range refuses that format.
     """
     ranges = parse_accept(accept)
+    return _best(ranges, formats, siblings=False) or _best(ranges, formats, siblings=True)
+
+
+def _best(
+    ranges: Sequence[MediaRange], formats: Sequence[Format], *, siblings: bool
+) -> Format | None:
     best: tuple[tuple[float, int, int, int], Format] | None = None
     for order, fmt in enumerate(formats):
         # Wildcards match the canonical type only: `text/*` means CSV, not text/xml results.
+        types = fmt.siblings if siblings else fmt.media_types
         scores = [
             s
-            for i, mt in enumerate(fmt.media_types)
-            if (s := _score(ranges, mt, exact_only=i > 0)) is not None
+            for i, mt in enumerate(types)
+            if (s := _score(ranges, mt, exact_only=siblings or i > 0)) is not None
         ]
         if not scores:
             continue
@@ -160,8 +180,22 @@ def negotiate(accept: str | None, formats: Sequence[Format]) -> Format | None:
 
 
 def known_format_value(value: str) -> bool:
-    """Whether a `format=` value names some format we serve, for any kind of result."""
-    return find_format(value, RESULT_FORMATS + GRAPH_FORMATS) is not None
+    """Whether a `format=` value names some format we serve, for any kind of result.
+
+    An empty value counts (it is ignored): SPARQLWrapper sends one beside `*/*`.
+    """
+    return not value.strip() or format_for_value(value, RESULT_FORMATS + GRAPH_FORMATS) is not None
+
+
+def format_for_value(value: str, formats: Sequence[Format]) -> Format | None:
+    """The format a `format=` / `output=` value picks from `formats`.
+
+    A short name or one media type; a value with a `/` is read as an Accept header, so
+    `application/ld+json,application/x-json+ld` (SPARQLWrapper's) works as Accept would.
+    """
+    if "/" in value:
+        return negotiate(value, formats)
+    return find_format(value, formats)
 
 
 def find_format(value: str, formats: Iterable[Format]) -> Format | None:

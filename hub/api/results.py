@@ -17,7 +17,7 @@ from hub.api.negotiation import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     Format,
-    find_format,
+    format_for_value,
     format_names,
     negotiate,
 )
@@ -37,6 +37,8 @@ class QueryRequest:
     named_graphs: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
     accept: str | None = None
+    base_iri: str | None = None
+    """What relative IRIs in the query resolve against: the endpoint's public URL."""
 
 
 @dataclass
@@ -76,12 +78,13 @@ class _BoundedBuffer:
 
 
 def _choose(request: QueryRequest, formats: tuple[Format, ...], kind: str) -> Format:
-    """The format for this result: `format=` if given, else by Accept; 406 if none fits."""
-    if request.formats:
-        for value in request.formats:
-            if fmt := find_format(value, formats):
+    """The format for this result: `format=` / `output=` if given, else by Accept; 406 if none fits."""
+    values = [v for v in request.formats if v.strip()]
+    if values:
+        for value in values:
+            if fmt := format_for_value(value, formats):
                 return fmt
-        wanted = ", ".join(request.formats)
+        wanted = ", ".join(values)
         raise ApiError(
             406, f"format={wanted} is not available for {kind}; use one of: {format_names(formats)}"
         )
@@ -136,10 +139,12 @@ def _run(store: Store, request: QueryRequest, limit: int) -> Serialized:
             "query the remote endpoint directly",
         )
     try:
+        # No graph named in the request: the query's FROM / FROM NAMED, else the union.
         result = store.query(
             request.query,
-            default_graphs=request.default_graphs or None,
-            named_graphs=request.named_graphs or None,
+            default_graphs=request.default_graphs,
+            named_graphs=request.named_graphs,
+            base_iri=request.base_iri,
         )
     except QueryTimeoutError as exc:
         raise ApiError(503, str(exc)) from None

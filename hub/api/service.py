@@ -1,8 +1,9 @@
 """The SPARQL 1.1 Service Description that a bare GET /sparql returns to RDF clients.
 
-It says what the endpoint speaks (SPARQL 1.1 Query, its result formats), that its
-default graph is the union of all named graphs, which named graphs it holds (with
-their sizes, linked to their void:Dataset), and where the VoID description is.
+It says what the endpoint speaks (SPARQL 1.1 Query, its result formats, the GeoSPARQL
+functions its store evaluates), that its default graph is the union of all named graphs,
+which named graphs it holds (with their sizes, linked to their void:Dataset), and where
+the VoID description is.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ FORMAT_IRIS = {
 """W3C format IRIs (https://www.w3.org/ns/formats/) of the formats /sparql serves, by name."""
 
 ABOUT = (
-    "Read-only SPARQL 1.1 query endpoint of Marittimo Hub. The default graph is the union "
+    "Read-only SPARQL 1.1 query endpoint of Marittimo Hub. Unless the request "
+    "(default-graph-uri, named-graph-uri) or the query (FROM, FROM NAMED) names a dataset, "
+    "the default graph is the union "
     "of all named graphs (one per source, plus the metadata, programme and links graphs). "
     "Send a query as ?query=... (GET), as the form field `query` (POST), or as a POST body "
     "of type application/sparql-query. Updates and SERVICE are refused; a result larger "
@@ -52,8 +55,15 @@ def _graph(node: ox.NamedNode | ox.BlankNode, triples: int) -> list[ox.Triple]:
     ]
 
 
-def service_triples(stats: HubStats, iris: Iris, endpoint: str, void_url: str) -> list[ox.Triple]:
-    """The sd:Service of the endpoint at `endpoint`, with its default dataset."""
+def service_triples(
+    stats: HubStats,
+    iris: Iris,
+    endpoint: str,
+    void_url: str,
+    *,
+    functions: tuple[str, ...] = (),
+) -> list[ox.Triple]:
+    """The sd:Service of the endpoint at `endpoint`, with its default dataset and functions."""
     service = ox.BlankNode()
     dataset = ox.BlankNode()
     default = ox.BlankNode()
@@ -74,6 +84,11 @@ def service_triples(stats: HubStats, iris: Iris, endpoint: str, void_url: str) -
         ox.Triple(dataset, _nn(SD + "defaultGraph"), default),
         *_graph(default, stats.triples),
     ]
+    for function in functions:  # GeoSPARQL's geof: functions the store evaluates
+        out += [
+            ox.Triple(service, _nn(SD + "extensionFunction"), _nn(function)),
+            ox.Triple(_nn(function), _nn(RDF + "type"), _nn(SD + "Function")),
+        ]
     for fmt in RESULT_FORMATS + GRAPH_FORMATS:
         out.append(ox.Triple(service, _nn(SD + "resultFormat"), _nn(FORMAT_IRIS[fmt.name])))
     for graph, figures in stats.graphs.items():

@@ -20,6 +20,7 @@ from hub.api.negotiation import (
     RESULT_FORMATS,
     Format,
     find_format,
+    format_for_value,
     known_format_value,
     negotiate,
     wants_html,
@@ -37,7 +38,7 @@ router.include_router(void.router)
 
 # A bare GET names an RDF type only by its canonical media type: `application/json`
 # or `application/xml` alone is a client expecting results, told how to send a query.
-_DESCRIPTION_FORMATS = tuple(replace(f, aliases=()) for f in GRAPH_FORMATS)
+_DESCRIPTION_FORMATS = tuple(replace(f, aliases=(), siblings=()) for f in GRAPH_FORMATS)
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -62,12 +63,18 @@ def _formats_doc() -> str:
 
 DESCRIPTION = f"""Read-only SPARQL 1.1 Protocol query endpoint.
 
-**Dataset.** Without `default-graph-uri`, the default graph is the **union of all named
-graphs** (each source is published in its own named graph, `BASE/graph/{{source}}`).
-`default-graph-uri` and `named-graph-uri` (both repeatable) set the dataset explicitly.
+**Dataset** (SPARQL 1.1). `default-graph-uri` and `named-graph-uri` (both repeatable) give
+exactly the dataset, over the query's `FROM` / `FROM NAMED`; a side not given is empty
+(`named-graph-uri` alone: an empty default graph). Without them, the query's `FROM` /
+`FROM NAMED` give it. Without either, the default graph is the **union of all named
+graphs** (each source is published in its own named graph, `BASE/graph/{{source}}`), and
+every named graph is available to `GRAPH`. Relative IRIs resolve against this endpoint's URL.
 
 **Formats.** Chosen by `Accept` (q-values honoured, `*/*` gets the first of each list),
-or by `format=` which overrides it. {_formats_doc()} Nothing acceptable gives 406.
+or by `format=` (or `output=`, as SPARQLWrapper sends) which overrides it: a short name or
+media types. {_formats_doc()} A graph asked for with only `application/sparql-results+json`
+(or `application/json`) comes as JSON-LD, with the XML results types as RDF/XML. Nothing
+acceptable gives 406.
 
 **Limits.** Updates are refused (403), as is `SERVICE`. A result larger than the
 endpoint's size limit gives 413, never a truncated result.
@@ -103,6 +110,7 @@ _POST_BODY = {
                         "default-graph-uri": {"type": "array", "items": {"type": "string"}},
                         "named-graph-uri": {"type": "array", "items": {"type": "string"}},
                         "format": {"type": "string"},
+                        "output": {"type": "string"},
                     },
                 }
             },
@@ -118,6 +126,7 @@ def _build(
     named_graphs: Iterable[str],
     formats: Iterable[str],
     accept: str | None,
+    base_iri: str,
 ) -> QueryRequest:
     """Check the protocol parameters and make a request of them."""
     if len(queries) > 1:
@@ -125,7 +134,7 @@ def _build(
     if not queries or not queries[0].strip():
         raise ApiError(400, HOW_TO_QUERY)
     request = QueryRequest(
-        queries[0], list(default_graphs), list(named_graphs), list(formats), accept
+        queries[0], list(default_graphs), list(named_graphs), list(formats), accept, base_iri
     )
     for name, iris in (
         ("default-graph-uri", request.default_graphs),
@@ -141,9 +150,14 @@ def _build(
             raise ApiError(
                 400,
                 f"format={value} is unknown; use json, xml, csv, tsv (SELECT/ASK) "
-                "or turtle, nt, jsonld, rdfxml (CONSTRUCT/DESCRIBE), or a media type",
+                "or turtle, nt, jsonld, rdfxml (CONSTRUCT/DESCRIBE), or media types",
             )
     return request
+
+
+def _endpoint(request: Request) -> str:
+    """This endpoint's public URL: what relative IRIs in a query resolve against."""
+    return str(request.url_for("sparql_get"))
 
 
 async def _answer(request: Request, store: Store, query: QueryRequest) -> Response:
@@ -166,11 +180,12 @@ def _page(request: Request, config: HubConfig) -> str:
 
 def _description_format(formats: list[str], accept: str | None) -> Format | None:
     """The RDF format a query-less GET asks the service description in, if it asks for one."""
+    formats = [f for f in formats if f.strip()]
     if formats:
         # `json` and `xml` name result formats too: without a query they are a mistake.
         if find_format(formats[-1], RESULT_FORMATS) is not None:
             return None
-        return find_format(formats[-1], GRAPH_FORMATS)
+        return format_for_value(formats[-1], _DESCRIPTION_FORMATS)
     return negotiate(accept, _DESCRIPTION_FORMATS)
 
 
@@ -181,7 +196,13 @@ async def _service_description(
     iris = Iris(config.base_iri)
     stats = await void.current_stats(request, store, iris)
     endpoint = str(request.url_for("sparql_get"))
-    triples = service_triples(stats, iris, endpoint, str(request.url_for("void")))
+    triples = service_triples(
+        stats,
+        iris,
+        endpoint,
+        str(request.url_for("void")),
+        functions=store.capabilities.extension_functions,
+    )
     return void.rdf_response(triples, fmt)
 
 
@@ -207,19 +228,23 @@ async def sparql_get(
         list[str],
         Query(description="Overrides Accept: json, xml, csv, tsv, turtle, nt, jsonld, rdfxml."),
     ] = [],  # noqa: B006
+    output: Annotated[
+        list[str], Query(description="The same as `format` (SPARQLWrapper sends both).")
+    ] = [],  # noqa: B006
 ) -> Response:
     """Answer a query sent in the URL; without one, the query page or the service description."""
     accept = request.headers.get("accept")
     if "update" in request.query_params:
         raise ApiError(403, READ_ONLY)
+    formats = format + output
     if query is None:
-        if not format and wants_html(accept):
+        if not formats and wants_html(accept):
             return HTMLResponse(_page(request, config), headers={"Vary": "Accept"})
-        described = _description_format(format, accept)
+        described = _description_format(formats, accept)
         if described is not None:
             return await _service_description(request, store, config, described)
     queries = [] if query is None else request.query_params.getlist("query")
-    built = _build(queries, default_graph_uri, named_graph_uri, format, accept)
+    built = _build(queries, default_graph_uri, named_graph_uri, formats, accept, _endpoint(request))
     return await _answer(request, store, built)
 
 
@@ -263,7 +288,8 @@ async def sparql_post(request: Request, store: StoreDep) -> Response:
         values("query"),
         values("default-graph-uri"),
         values("named-graph-uri"),
-        values("format"),
+        values("format") + values("output"),
         request.headers.get("accept"),
+        _endpoint(request),
     )
     return await _answer(request, store, built)

@@ -31,6 +31,26 @@ class Capabilities:
     """Queries are stopped at a time limit."""
     describe: str
     """Where it is, for people: a folder or a URL (secrets never included)."""
+    extension_functions: tuple[str, ...] = ()
+    """IRIs of the functions beyond SPARQL 1.1 that its queries may call (GeoSPARQL's geof:)."""
+
+
+GEOF = "http://www.opengis.net/def/function/geosparql/"
+_OXIGRAPH_GEOF_NAMES = """
+        sfEquals sfDisjoint sfIntersects sfTouches sfCrosses sfWithin sfContains sfOverlaps
+        ehEquals ehDisjoint ehMeet ehOverlap ehCovers ehCoveredBy ehInside ehContains
+        rcc8eq rcc8dc rcc8ec rcc8po rcc8tppi rcc8tpp rcc8ntpp rcc8ntppi relate
+        distance length perimeter
+        envelope convexHull centroid intersection union difference symDifference
+        dimension coordinateDimension spatialDimension isEmpty isSimple getSRID asGeoJSON
+"""
+OXIGRAPH_GEOF: tuple[str, ...] = tuple(GEOF + name for name in _OXIGRAPH_GEOF_NAMES.split())
+"""The geof: functions Oxigraph 0.5 evaluates (each probed in tests/store/test_geosparql.py).
+
+Not there (the query fails with "custom function ... is not supported"): buffer, boundary,
+area (recognised, but never returns a value), minX/maxX/..., geometryN, transform, asWKT,
+asGML, the metric* and agg* functions.
+"""
 
 
 @runtime_checkable
@@ -47,8 +67,17 @@ class Store(Protocol):
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
         union_default_graph: bool = True,
+        base_iri: str | None = None,
     ) -> Any:
-        """A read query: solutions, a boolean, or triples; the public endpoint's path."""
+        """A read query: solutions, a boolean, or triples; the public endpoint's path.
+
+        The dataset, as SPARQL 1.1 says: graphs given here (the protocol's
+        `default-graph-uri` / `named-graph-uri`) are exactly the dataset, and win over
+        the query's FROM / FROM NAMED (a side left empty is empty); else the query's own
+        FROM / FROM NAMED; else, with `union_default_graph`, the default graph is the
+        union of all graphs and every named graph is available. Relative IRIs in the
+        query resolve against `base_iri` (a BASE in the query wins).
+        """
 
     def select(self, sparql: str) -> list[dict[str, Term]]:
         """Rows of a SELECT over the whole dataset (the hub's own reads)."""

@@ -10,7 +10,9 @@ error, never a partial result.
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -22,9 +24,10 @@ import pyoxigraph as ox
 import requests
 
 from hub.errors import QueryError, QueryTimeoutError, ResultTooLargeError, StoreError
-from hub.store.base import Capabilities, MiB, Term
+from hub.store.base import OXIGRAPH_GEOF, Capabilities, MiB, Term
 from hub.store.oxigraph import sparql_iri
 from hub.store.rwlock import ReadWriteLock
+from hub.util.sparql_text import declares_dataset, with_base
 
 CANCELLED = b"The SPARQL operation has been cancelled"
 # How long past its own time limit we wait for the server before giving up on a query.
@@ -36,6 +39,14 @@ NTRIPLES = "application/n-triples"
 # Only connecting has a time limit; a dead server resets the connection.
 WRITE_TIMEOUT = (10, None)
 OXIGRAPH_MAX_UPDATE = 128 * MiB - MiB  # `oxigraph serve` refuses bodies over 128 MiB
+# How long the list of named graphs is trusted when a server without Oxigraph's
+# `union-default-graph` is given every graph by name (writes through the hub forget it).
+GRAPHS_TTL_S = 2.0
+_ERROR_AT = re.compile(r"\b(at )(\d+)(?=:\d)")
+
+
+def _line_before(match: re.Match[str]) -> str:
+    return f"{match[1]}{max(int(match[2]) - 1, 1)}"
 
 
 class _Unreachable(Exception):
@@ -113,6 +124,7 @@ class HttpStore:
             max_update_bytes=max_update_bytes or (OXIGRAPH_MAX_UPDATE if oxigraph else 64 * MiB),
             query_time_limit=True,
             describe=_describe(query_url),
+            extension_functions=OXIGRAPH_GEOF if oxigraph else (),
         )
         self._on_close = on_close
         self._on_overrun = on_overrun  # called when the server ignored its own time limit
@@ -124,6 +136,7 @@ class HttpStore:
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._publishing = ReadWriteLock()
+        self._graphs: tuple[float, list[str]] | None = None
 
     # -- HTTP --------------------------------------------------------------
     @property
@@ -161,41 +174,77 @@ class HttpStore:
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
         union_default_graph: bool = True,
+        base_iri: str | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | GraphResult:
         """Run a read query on the server; the whole result is fetched, checked and parsed.
 
-        If the server cannot be reached and its owner starts it again, the query is sent
-        once more (a read changes nothing; writes are never sent twice).
+        The dataset follows SPARQL 1.1 (see `Store.query`). Relative IRIs resolve against
+        `base_iri`, sent as a BASE line before the query: a server would resolve them
+        against its own (internal) address. If the server cannot be reached and its owner
+        starts it again, the query is sent once more (a read changes nothing; writes are
+        never sent twice).
         """
-        params: list[tuple[str, str]] = [("default-graph-uri", g) for g in default_graphs or []]
-        params += [("named-graph-uri", g) for g in named_graphs or []]
-        if union_default_graph and not default_graphs and self.oxigraph:
-            params.append(("union-default-graph", ""))
+        params = self._dataset(sparql, default_graphs, named_graphs, union_default_graph)
+        text = with_base(sparql, base_iri) if base_iri else sparql
         try:
-            return self._query_once(sparql, params)
-        except _Unreachable as exc:
-            message = str(exc)
-            _forget_frames(exc)
-        if self._on_unreachable is None or not self._on_unreachable():
-            raise StoreError(message)
-        try:
-            return self._query_once(sparql, params)
-        except _Unreachable as exc:
-            raise StoreError(str(exc)) from None
+            try:
+                return self._query_once(text, params)
+            except _Unreachable as exc:
+                message = str(exc)
+                _forget_frames(exc)
+            if self._on_unreachable is None or not self._on_unreachable():
+                raise StoreError(message)
+            try:
+                return self._query_once(text, params)
+            except _Unreachable as exc:
+                raise StoreError(str(exc)) from None
+        except QueryError as exc:
+            if not base_iri or type(exc) is not QueryError:  # a timeout stays a timeout
+                raise
+            # Positions in the parser's message count the BASE line we added: take it off.
+            raise QueryError(_ERROR_AT.sub(_line_before, str(exc))) from None
+
+    def _dataset(
+        self,
+        sparql: str,
+        default_graphs: list[str] | None,
+        named_graphs: list[str] | None,
+        union: bool,
+    ) -> list[tuple[str, str]]:
+        """The protocol parameters that give the query the dataset `Store.query` promises."""
+        if default_graphs or named_graphs:
+            # The protocol's own semantics: a side not named is empty (on every server).
+            return [("default-graph-uri", g) for g in default_graphs or []] + [
+                ("named-graph-uri", g) for g in named_graphs or []
+            ]
+        if not union or declares_dataset(sparql):
+            return []  # the server's own default graph, or the query's FROM / FROM NAMED
+        if self.oxigraph:
+            return [("union-default-graph", "")]
+        # Another server's default graph is its own business (often empty, sometimes the
+        # union): name every graph, as default graph and as named graphs, to get the union.
+        graphs = self._graph_names()
+        return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
+
+    def _graph_names(self) -> list[str]:
+        """The server's named graphs, kept for a moment (a query per request would be waste)."""
+        cached = self._graphs
+        if cached is not None and time.monotonic() - cached[0] < GRAPHS_TTL_S:
+            return cached[1]
+        graphs = self.named_graphs()
+        self._graphs = (time.monotonic(), graphs)
+        return graphs
 
     def _query_once(
         self, sparql: str, params: list[tuple[str, str]]
     ) -> ox.QuerySolutions | ox.QueryBoolean | GraphResult:
         try:
             with self._publishing.reading():
+                # A form: the graph parameters travel in the body, never too long for a URL.
                 response = self._http.post(
                     self.query_url,
-                    params=params,
-                    data=sparql.encode("utf-8"),
-                    headers={
-                        "Content-Type": "application/sparql-query; charset=utf-8",
-                        "Accept": f"{RESULTS_JSON}, {NTRIPLES};q=0.9",
-                    },
+                    data=[("query", sparql), *params],
+                    headers={"Accept": f"{RESULTS_JSON}, {NTRIPLES};q=0.9"},
                     timeout=(5, self.timeout_s + GRACE_S),
                     stream=True,
                 )
@@ -275,6 +324,7 @@ class HttpStore:
     # -- writing -----------------------------------------------------------
     def update(self, sparql: str) -> None:
         """Run a SPARQL update (one request: one transaction on servers that have them)."""
+        self._graphs = None
         response = self._post(
             self.update_url,
             data=sparql.encode("utf-8"),
@@ -284,6 +334,7 @@ class HttpStore:
             raise QueryError(f"the SPARQL server refused an update: {response.text.strip()}")
 
     def _graph_store(self, method: str, graph: str, body: Any, media: str, bulk: bool) -> None:
+        self._graphs = None
         params: dict[str, str] = {"graph": graph}
         if bulk and self.oxigraph:
             params["no_transaction"] = ""

@@ -18,8 +18,9 @@ from typing import IO
 import pyoxigraph as ox
 
 from hub.errors import QueryError, StoreError
-from hub.store.base import Capabilities, MiB, Term
+from hub.store.base import OXIGRAPH_GEOF, Capabilities, MiB, Term
 from hub.store.rwlock import ReadWriteLock
+from hub.util.sparql_text import declares_dataset
 
 __all__ = ["OxigraphStore", "Term", "sparql_iri"]
 
@@ -61,6 +62,7 @@ class OxigraphStore:
             max_update_bytes=128 * MiB,
             query_time_limit=False,
             describe=str(path),
+            extension_functions=OXIGRAPH_GEOF,
         )
         self._write_lock = threading.RLock()
         self._publishing = ReadWriteLock()
@@ -80,22 +82,30 @@ class OxigraphStore:
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
         union_default_graph: bool = True,
+        base_iri: str | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run a read query; the default graph is the union of all graphs unless given.
+        """Run a read query on the dataset SPARQL 1.1 gives it (see `Store.query`).
 
         The result is lazy but reads one snapshot, taken here, outside any publish.
         """
-        kwargs: dict = {}
+        kwargs: dict = {"base_iri": base_iri}
         try:
-            if default_graphs:
-                kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-            else:
-                kwargs["use_default_graph_as_union"] = union_default_graph
-            if named_graphs:
-                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            if default_graphs or named_graphs:
+                # Both sides, even an empty one: the protocol's dataset is exactly what it
+                # names (pyoxigraph would keep every named graph if `named_graphs` were left out).
+                kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs or []]
+                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or []]
+            elif union_default_graph and not declares_dataset(sparql):
+                # The union option would override FROM / FROM NAMED: only without them.
+                kwargs["use_default_graph_as_union"] = True
             with self._publishing.reading():
                 return self._store.query(sparql, **kwargs)
         except (SyntaxError, ValueError) as exc:
+            raise QueryError(str(exc)) from None
+        except RuntimeError as exc:
+            # A function the engine does not have (geof:buffer...): the query's fault.
+            if "is not supported" not in str(exc):
+                raise
             raise QueryError(str(exc)) from None
 
     def select(self, sparql: str) -> list[dict[str, Term]]:

@@ -147,3 +147,12 @@ def test_demo_description_lists_source_meta_and_programme_graphs(
     for graph_node in named.values():
         assert (graph_node, RDF.type, VOID.Dataset) in void
     assert named[f"{base}graph/itinera-trails"] == rdflib.URIRef(f"{base}id/source/itinera-trails")
+
+
+def test_geosparql_functions_the_store_evaluates_are_listed(client: TestClient) -> None:
+    g = description(client)
+    geof = rdflib.Namespace("http://www.opengis.net/def/function/geosparql/")
+    functions = set(g.objects(the_service(g), SD.extensionFunction))
+    assert {geof.sfWithin, geof.sfIntersects, geof.distance, geof.asGeoJSON} <= functions
+    assert geof.buffer not in functions and geof.area not in functions
+    assert all((f, RDF.type, SD.Function) in g for f in functions)
