@@ -22,7 +22,7 @@ def config_copy(tmp_path: Path) -> Path:
 def test_config_check_says_what_the_config_holds(config_copy: Path, capsys) -> None:
     assert main(["config", "check", "--config", str(config_copy)]) == 0
     out = capsys.readouterr().out
-    assert "ok — 9 source(s)" in out and "store backend `server`" in out
+    assert "ok — 17 source(s)" in out and "store backend `server`" in out
 
 
 def test_config_check_refuses_a_bad_option_naming_the_key(config_copy: Path, capsys) -> None:
