@@ -11,7 +11,7 @@ The kinds, with the declaration of each one's options, are registered in `harves
 
 from __future__ import annotations
 
-from harvesters.context import HarvestContext
+from harvesters.context import HarvestContext, record_location
 from harvesters.kinds import KINDS, Harvester, get_harvester
 
-__all__ = ["KINDS", "HarvestContext", "Harvester", "get_harvester"]
+__all__ = ["KINDS", "HarvestContext", "Harvester", "get_harvester", "record_location"]

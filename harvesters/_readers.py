@@ -28,6 +28,7 @@ from harvesters._options import (
     Text,
 )
 from harvesters._wkt import GeometryError, geometry_to_wkt
+from harvesters.context import record_location
 from hub.errors import HarvestError
 
 FORMATS = ("csv", "json", "geojson", "xlsx", "kml", "gpx")
@@ -215,6 +216,7 @@ def read_csv(source_id: str, name: str, lines: Iterator[str], delimiter: str) ->
                     f"{name} line {reader.line_num}: the row has {len(row)} fields but the "
                     f"header has {len(header)}; {_delimiter_hint(header, delimiter)}",
                 )
+            record_location.set(f"{name} line {reader.line_num}")
             yield {
                 column: (value if value != "" else None)
                 for column, value in zip(header, row, strict=True)
@@ -289,6 +291,7 @@ def read_json(source_id: str, name: str, document: Any, path: str | None) -> Ite
                 f"{name}: record {number} is {_kind(record)}, not an object; "
                 "point options.records at a list of objects",
             )
+        record_location.set(f"{name} {'$.' + path if path else '$'}[{number - 1}]")
         yield record
 
 
@@ -321,4 +324,5 @@ def read_geojson(source_id: str, name: str, document: Any, path: str | None) -> 
             raise HarvestError(
                 source_id, f"{name}: feature {number}{label} has a bad geometry: {exc}; fix it"
             ) from None
+        record_location.set(f"{name} feature {number}")
         yield {**feature, "wkt": wkt}

@@ -26,6 +26,7 @@ from openpyxl.styles.numbers import is_datetime
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
+from harvesters.context import record_location
 from hub.errors import HarvestError
 
 Sheet = str | int
@@ -206,6 +207,7 @@ def read_xlsx(
                         f"{name} {where}: cell {coordinate} has a value but its column has no "
                         "header; give the column a name in the header row, or clear the cell",
                     )
+            record_location.set(f"{name} {where} row {number}")
             yield record
     finally:
         workbook.close()

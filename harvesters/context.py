@@ -9,8 +9,17 @@ published). It knows nothing of stores or RDF: state is plain JSON-able data.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+record_location: ContextVar[str] = ContextVar("record_location", default="")
+"""Where the record a harvester just yielded is in its source, in the source's own terms
+(`offers.csv line 14`, `events.json $.data[3]`, `page 2 of <url>, record 5`).
+
+A harvester sets it before each `yield`; the mapping reads it when that record fails, so
+an error names the real location. Records flow one at a time through generators in one
+thread, so the value read is the failing record's."""
 
 
 @dataclass

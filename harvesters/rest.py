@@ -35,7 +35,7 @@ from harvesters._options import (
     Text,
     declared,
 )
-from harvesters.context import HarvestContext
+from harvesters.context import HarvestContext, record_location
 from hub.errors import HarvestError
 from hub.util.jsonpath import compile_path
 
@@ -465,9 +465,11 @@ def _iterate(source_id: str, opts: RestOptions, context: HarvestContext) -> Iter
         context.incremental = True
     newest = _Newest(opts.since.field if opts.since else None)
     with HttpClient(source_id, opts.http, context) as client:
-        for records in _walk(opts, client, params):
+        for page, records in enumerate(_walk(opts, client, params), start=1):
             newest.see(records)
-            yield from records
+            for number, record in enumerate(records, start=1):
+                record_location.set(f"page {page} of the API, record {number} of the page")
+                yield record
     if opts.since is not None:
         if context.unchanged or (opts.since.field and newest.value is None):
             # nothing new was seen: ask again from the same point next time

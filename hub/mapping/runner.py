@@ -46,10 +46,12 @@ class RecordFailure:
     number: int
     key: str
     error: RecordError
+    location: str = ""  # in the source's own terms: `offers.csv line 14`, `x.json $.data[3]`
 
     def message(self, source: str, *, hide_value: bool = False) -> str:
         """The failure for people; `hide_value`: without the record's value (public reports)."""
-        where = f"source `{source}`, record `{self.key}` (record #{self.number})"
+        place = f", {self.location}" if self.location else ""
+        where = f"source `{source}`, record `{self.key}` (record #{self.number}{place})"
         return f"{where}: {self.error.located(hide_value=hide_value)}"
 
 
@@ -247,10 +249,17 @@ class MappingRunner:
     """
 
     def __init__(
-        self, mapping: Mapping, *, source: str, record_key: str | list[str] | None = None
+        self,
+        mapping: Mapping,
+        *,
+        source: str,
+        record_key: str | list[str] | None = None,
+        locate: Callable[[], str] | None = None,
     ) -> None:
         self.mapping = mapping
         self.source = source
+        # Where the record being mapped is in the source (a CSV line, a JSON path), if known.
+        self.locate = locate
         self.stats = MappingStats()
         # The record's own key: a path, or alternatives for sources with several record shapes.
         paths = [record_key] if isinstance(record_key, str) else list(record_key or [])
@@ -453,7 +462,10 @@ class MappingRunner:
             error.file = self.mapping.file
         if len(self.stats.failures) < MAX_KEPT_ERRORS:
             key = self.record_key(record, number)
-            self.stats.failures.append(RecordFailure(number=number, key=key, error=error))
+            location = self.locate() if self.locate is not None else ""
+            self.stats.failures.append(
+                RecordFailure(number=number, key=key, error=error, location=location)
+            )
 
     def unmatched_references(self) -> list[str]:
         """Warnings for references that matched no value in any record of the run."""

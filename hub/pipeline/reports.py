@@ -141,6 +141,7 @@ def _record_errors(run: StagedRun) -> list[dict[str, Any]]:
             {
                 "record": failure.key,
                 "record_number": failure.number,
+                "location": failure.location or None,
                 "file": error.file or None,
                 "line": error.line,
                 "value": error.value,

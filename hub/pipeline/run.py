@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from harvesters import HarvestContext, get_harvester
+from harvesters import HarvestContext, get_harvester, record_location
 from hub.config import HubConfig, SourceConfig, source_options
 from hub.errors import HubError, MappingError
 from hub.iris import Iris
@@ -273,7 +273,10 @@ class StagedRun:
             )
         mapping = load_mapping(path, source_id=source.id, iris=self.iris, display=source.mapping)
         report.mapping_hash = mapping.sha256
-        self.runner = runner = MappingRunner(mapping, source=source.id, record_key=source.key)
+        record_location.set("")  # a replayed snapshot says nothing of where records were
+        self.runner = runner = MappingRunner(
+            mapping, source=source.id, record_key=source.key, locate=record_location.get
+        )
         chunks = runner.run(self._counted(self._sampled(self._records(harvest))))
         try:
             self._load(staging, chunks, self.live, tee_version=True)

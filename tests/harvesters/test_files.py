@@ -35,7 +35,13 @@ def harvest_until_error(options: dict[str, Any], root: Path) -> tuple[list[dict]
 
 
 def test_public_api_is_what_all_says() -> None:
-    assert sorted(harvesters.__all__) == ["HarvestContext", "Harvester", "KINDS", "get_harvester"]
+    assert sorted(harvesters.__all__) == [
+        "HarvestContext",
+        "Harvester",
+        "KINDS",
+        "get_harvester",
+        "record_location",
+    ]
     assert set(KINDS) >= {"files", "sql"}
     assert all(callable(get_harvester(kind)) for kind in KINDS)
 

@@ -31,7 +31,8 @@ def test_a_record_value_is_in_the_stewards_report_only(minihub: MiniHub) -> None
     published = [row["m"].value for row in minihub.store.select(META_ERRORS)]
     assert len(published) == 1
     assert "43,5017" not in published[0] and "‹value hidden›" in published[0]
-    assert "record `p3`" in published[0] and "mappings/places.yml line" in published[0]
+    assert "record `p3` (record #4, places.csv line 5)" in published[0]
+    assert "mappings/places.yml line" in published[0]
 
     layout = DataLayout(minihub.config.data_path)
     whole = load_report(layout, "places", report.run_id)
@@ -39,6 +40,8 @@ def test_a_record_value_is_in_the_stewards_report_only(minihub: MiniHub) -> None
     [error] = whole["errors"]
     assert error["record"] == "p3" and error["value"] == "43,5017" and "43,5017" in error["message"]
     assert error["line"] == 8 and error["record_number"] == 4
+    assert error["location"] == "places.csv line 5"  # the CSV's own line (header on line 1)
+    assert "(record #4, places.csv line 5)" in error["message"]
     public = public_view(whole)
     assert "43,5017" not in json.dumps(public)
     assert public["errors"][0]["record"] == "p3"
