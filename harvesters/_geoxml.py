@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from harvesters._wkt import GeometryError, geometry_to_wkt
+from harvesters.context import record_location
 from hub.errors import HarvestError
 
 EARTH_RADIUS_KM = 6371.0088
@@ -220,7 +221,9 @@ def read_kml(source_id: str, name: str, chunks: Iterator[bytes]) -> Iterator[dic
             where = f"{name} placemark {count}" + (
                 f" (id {element.get('id')!r})" if element.get("id") else ""
             )
-            yield _kml_record(source_id, where, element, [f for f in folders if f])
+            record = _kml_record(source_id, where, element, [f for f in folders if f])
+            record_location.set(where)
+            yield record
             element.clear()  # its content is in the record now: free it
             if stack:
                 stack[-1].remove(element)
@@ -294,7 +297,9 @@ def read_gpx(source_id: str, name: str, chunks: Iterator[bytes]) -> Iterator[dic
             kind = _GPX_KINDS[tag]
             counts[kind] += 1
             where = f"{name} {kind} {counts[kind]}"
-            yield _gpx_record(source_id, where, element)
+            record = _gpx_record(source_id, where, element)
+            record_location.set(where)
+            yield record
             element.clear()
             if root is not None:
                 root.remove(element)

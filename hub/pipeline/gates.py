@@ -49,6 +49,8 @@ __all__ = [
 
 CATEGORY = "https://w3id.org/marittimo-hub/category/"
 THEME = "https://w3id.org/marittimo-hub/theme/"
+ACTION_STATUS = "https://w3id.org/marittimo-hub/action-status/"
+SUPPORT_TYPE = "https://w3id.org/marittimo-hub/support-type/"
 _TYPE = f"<{RDF}type>".encode()
 _UNTYPED = "(untyped)"
 # How many findings of one gate the run's message names (the rest are in its errors).
@@ -307,6 +309,8 @@ def controlled_namespaces(config: HubConfig) -> dict[str, str]:
     return {
         CATEGORY: "ontology/themes.ttl",
         THEME: "ontology/themes.ttl",
+        ACTION_STATUS: "ontology/themes.ttl",
+        SUPPORT_TYPE: "ontology/themes.ttl",
         Iris(config.base_iri).programme_base: "ontology/programme.ttl or [projects]",
     }
 

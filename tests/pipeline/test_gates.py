@@ -172,10 +172,15 @@ def test_known_terms_come_from_the_ontology_files_and_the_config(minihub: MiniHu
         f"<{base}id/places/p1> <{SCHEMA}x> <{base}id/programme/region/corsica> .\n"
         f"<{base}id/places/p1> <{SCHEMA}x> <{base}id/programme/region/corse> .\n"
         f"<{base}id/places/p1> <{SCHEMA}x> <https://w3id.org/marittimo-hub/theme/sea> .\n"
+        f"<{base}id/places/p1> <{SCHEMA}x> <{gates.ACTION_STATUS}completed> .\n"
+        f"<{base}id/places/p1> <{SCHEMA}x> <{gates.ACTION_STATUS}finished> .\n"
+        f"<{base}id/places/p1> <{SCHEMA}x> <{gates.SUPPORT_TYPE}nonsense> .\n"
     )
     found = gates.unknown_concepts(path, minihub.config, Quality(unknown_concept="fail"))
     assert [f.details["iri"] for f in found] == [
         f"{base}id/programme/region/corsica",
+        f"{gates.ACTION_STATUS}finished",
+        f"{gates.SUPPORT_TYPE}nonsense",
         "https://w3id.org/marittimo-hub/theme/sea",
     ]
     assert {f.action for f in found} == {"fail"}
