@@ -262,6 +262,7 @@ class ServeSection(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     scheduler: bool = True
+    max_request_bytes: int = Field(1024 * 1024, gt=0)
 
 
 class HubConfig(_Strict):

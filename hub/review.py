@@ -22,6 +22,8 @@ from hub.store.base import Store
 __all__ = ["DECISIONS", "RUN_ID", "ReviewError", "decide", "run_detail", "source_runs"]
 
 DECISIONS = ("approve", "reject", "rollback")
+LOCK_WAIT_S = 5.0
+"""How long a decision waits for a run under way before it answers 409."""
 RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6,12}Z-[0-9a-f]{4}$")
 """What a run id looks like (`20261204T163700123456Z-ab12`); anything else is refused."""
 
@@ -148,7 +150,14 @@ def decide(
         check_run_id(run_id)
     if action == "reject" and not reason.strip():
         raise ReviewError(400, "say why the run is rejected: give a reason")
-    with RUN_LOCK:
+    # A harvest under way holds the lock for as long as its source takes: answer, not hang.
+    if not RUN_LOCK.acquire(timeout=LOCK_WAIT_S):
+        raise ReviewError(
+            409,
+            f"a run or another decision is under way (the hub does one at a time); "
+            f"{action} again when it ends (GET /api/v1/sources/{source_id}/runs shows it)",
+        )
+    try:
         publisher = Publisher(config, store)
         try:
             return getattr(publisher, action)(
@@ -156,3 +165,5 @@ def decide(
             )
         except HubError as exc:
             raise ReviewError(409, str(exc)) from None
+    finally:
+        RUN_LOCK.release()

@@ -9,15 +9,17 @@ through `hub.review.decide` (the lock scheduled runs take, the one publish path)
 from __future__ import annotations
 
 import threading
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 
 from hub.api.auth import actor_of, require_account
 from hub.api.deps import ConfigDep, StoreDep
 from hub.api.errors import ApiError
-from hub.review import ReviewError, decide
+from hub.config import SOURCE_ID
+from hub.review import RUN_ID, ReviewError, decide
 
 router = APIRouter(
     prefix="/api/admin",
@@ -43,9 +45,12 @@ def _require_admin(request: Request) -> str:
     return actor_of(account)
 
 
+SourceId = Annotated[str, Path(pattern=SOURCE_ID.pattern, description="A source id")]
+
+
 @router.post("/harvest/{source_id}", status_code=202)
 def harvest_now(
-    source_id: str, request: Request, config: ConfigDep, store: StoreDep
+    source_id: SourceId, request: Request, config: ConfigDep, store: StoreDep
 ) -> JSONResponse:
     """Start a run of one source now (202); its outcome appears in /api/v1/runs and `hub sources`."""
     _require_admin(request)
@@ -57,16 +62,16 @@ def harvest_now(
     return JSONResponse({"source": source_id, "status": "started"}, status_code=202)
 
 
-@router.post("/{action}/{source_id}")
+@router.post("/{action}/{source_id}", responses={400: {"description": "A malformed parameter."}})
 def decide_as_admin(
-    action: str,
-    source_id: str,
+    action: Literal["approve", "reject", "rollback"],
+    source_id: SourceId,
     request: Request,
     config: ConfigDep,
     store: StoreDep,
-    run: str | None = None,
-    reason: str = "",
-    actor: str = "",
+    run: Annotated[str | None, Query(pattern=RUN_ID.pattern)] = None,
+    reason: Annotated[str, Query(max_length=500)] = "",
+    actor: Annotated[str, Query(max_length=100)] = "",
 ) -> JSONResponse:
     """`approve` or `reject` a held run, or `rollback` to a kept version (`run`: which one).
 

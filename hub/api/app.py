@@ -8,7 +8,9 @@ from fastapi_offline import FastAPIOffline
 
 from hub.api import admin, dcat, health, programme_pages, root, sparql, steward, v1
 from hub.api.errors import install_error_handlers
+from hub.api.limits import BodyLimit
 from hub.api.metrics import install_metrics
+from hub.api.v1.common import openapi_with_vocabulary
 from hub.config import HubConfig
 from hub.store import Store
 
@@ -44,6 +46,7 @@ def create_app(config: HubConfig, store: Store, *, scheduler: object | None = No
         allow_headers=["*"],
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=config.serve.max_request_bytes)  # [serve] max_request_bytes
     app.include_router(root.router)
     app.include_router(sparql.router)
     app.include_router(health.router)
@@ -53,4 +56,6 @@ def create_app(config: HubConfig, store: Store, *, scheduler: object | None = No
     app.include_router(dcat.router)  # /catalog (DCAT-AP 3) and /dumps
     app.include_router(programme_pages.router)  # /programme pages, Leaflet assets
     install_metrics(app, config, store)  # /metrics, and every request timed by route
+    # The id filters of /api/v1 name the ids the hub knows, as the routes check them.
+    app.openapi = openapi_with_vocabulary(app, app.openapi)  # type: ignore[method-assign]
     return app

@@ -35,7 +35,9 @@ from hub.api.deps import ConfigDep, StoreDep
 from hub.api.errors import ApiError
 from hub.api.negotiation import GRAPH_FORMATS, Format
 from hub.api.void import (
+    DESCRIPTION_ERRORS,
     DOC_PREFIXES,
+    GRAPH_FORMAT_FORM,
     VOID,
     HubStats,
     choose_graph_format,
@@ -746,7 +748,7 @@ def rdf_response(triples: list[ox.Triple], fmt: Format) -> Response:
             "description": "DCAT-AP 3 in the negotiated RDF format (Turtle by default).",
             "content": {f.media_type: {} for f in GRAPH_FORMATS},
         },
-        406: {"description": "No acceptable RDF format."},
+        **DESCRIPTION_ERRORS,
     },
 )
 async def catalog(
@@ -754,7 +756,11 @@ async def catalog(
     store: StoreDep,
     config: ConfigDep,
     format: Annotated[
-        list[str], Query(description="Overrides Accept: turtle, nt, jsonld, rdfxml.")
+        list[str],
+        Query(
+            description="Overrides Accept: turtle, nt, jsonld, rdfxml.",
+            json_schema_extra=GRAPH_FORMAT_FORM,
+        ),
     ] = [],  # noqa: B006 - FastAPI copies defaults per request
 ) -> Response:
     """The hub as a dcat:Catalog: a dataset per published source and one for the whole hub."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Annotated, Any
@@ -94,8 +95,28 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Missing or malformed query (the parser's message)."},
     403: {"description": "An update, or a SERVICE clause: this endpoint is read-only."},
     406: {"description": "No acceptable format for this kind of result."},
-    413: {"description": "The result is larger than the endpoint's limit."},
+    413: {
+        "description": "The result is larger than the endpoint's limit ([store] "
+        "max_result_bytes), or the request body than [serve] max_request_bytes."
+    },
 }
+
+FORMAT_VALUES = [
+    "",  # ignored: SPARQLWrapper sends an empty one beside Accept */*
+    *dict.fromkeys(
+        v
+        for f in RESULT_FORMATS + GRAPH_FORMATS
+        for v in (f.name, *f.names, f.media_type, *f.aliases)
+    ),
+]
+"""What `format=` / `output=` take: names and media types (a value with `/` is read as Accept)."""
+
+QUERY_FORM = {"type": "string", "pattern": r"\S"}
+"""A query is any text with something in it; its grammar is SPARQL's (a 400 names the error)."""
+IRI = r'^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20\x7f-\x9f<>"{}|^`\\]*$'
+"""An absolute IRI's outline (the store's IRI parser has the last word)."""
+IRI_FORM = {"type": "string", "pattern": IRI}
+FORMATS_FORM = {"type": "array", "items": {"type": "string", "enum": FORMAT_VALUES}}
 
 _POST_BODY = {
     "requestBody": {
@@ -106,18 +127,30 @@ _POST_BODY = {
                     "type": "object",
                     "required": ["query"],
                     "properties": {
-                        "query": {"type": "string"},
-                        "default-graph-uri": {"type": "array", "items": {"type": "string"}},
-                        "named-graph-uri": {"type": "array", "items": {"type": "string"}},
-                        "format": {"type": "string"},
-                        "output": {"type": "string"},
+                        "query": QUERY_FORM,
+                        "default-graph-uri": {"type": "array", "items": IRI_FORM},
+                        "named-graph-uri": {"type": "array", "items": IRI_FORM},
+                        "format": FORMATS_FORM["items"],
+                        "output": FORMATS_FORM["items"],
                     },
                 }
             },
-            SPARQL_QUERY: {"schema": {"type": "string"}},
+            SPARQL_QUERY: {"schema": QUERY_FORM},
         },
     }
 }
+
+
+def _check_graphs(default_graphs: Iterable[str], named_graphs: Iterable[str]) -> None:
+    """400 for a graph IRI that is not absolute (also without a query: never ignored)."""
+    for name, iris in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
+        for iri in iris:
+            try:
+                if not re.fullmatch(IRI, iri):
+                    raise ValueError(iri)
+                ox.NamedNode(iri)
+            except ValueError:
+                raise ApiError(400, f"{name} `{iri}` is not an absolute IRI") from None
 
 
 def _build(
@@ -136,15 +169,7 @@ def _build(
     request = QueryRequest(
         queries[0], list(default_graphs), list(named_graphs), list(formats), accept, base_iri
     )
-    for name, iris in (
-        ("default-graph-uri", request.default_graphs),
-        ("named-graph-uri", request.named_graphs),
-    ):
-        for iri in iris:
-            try:
-                ox.NamedNode(iri)
-            except ValueError:
-                raise ApiError(400, f"{name} `{iri}` is not an absolute IRI") from None
+    _check_graphs(request.default_graphs, request.named_graphs)
     for value in request.formats:
         if not known_format_value(value):
             raise ApiError(
@@ -217,19 +242,38 @@ async def sparql_get(
     request: Request,
     store: StoreDep,
     config: ConfigDep,
-    query: Annotated[str | None, Query(description="The SPARQL query.")] = None,
+    query: Annotated[
+        str | None, Query(description="The SPARQL query.", json_schema_extra=QUERY_FORM)
+    ] = None,
     default_graph_uri: Annotated[
-        list[str], Query(alias="default-graph-uri", description="A default graph (repeatable).")
+        list[str],
+        Query(
+            alias="default-graph-uri",
+            description="A default graph (repeatable).",
+            json_schema_extra={"items": IRI_FORM},
+        ),
     ] = [],  # noqa: B006 - FastAPI copies defaults per request
     named_graph_uri: Annotated[
-        list[str], Query(alias="named-graph-uri", description="A named graph (repeatable).")
+        list[str],
+        Query(
+            alias="named-graph-uri",
+            description="A named graph (repeatable).",
+            json_schema_extra={"items": IRI_FORM},
+        ),
     ] = [],  # noqa: B006
     format: Annotated[
         list[str],
-        Query(description="Overrides Accept: json, xml, csv, tsv, turtle, nt, jsonld, rdfxml."),
+        Query(
+            description="Overrides Accept: json, xml, csv, tsv, turtle, nt, jsonld, rdfxml.",
+            json_schema_extra=FORMATS_FORM,
+        ),
     ] = [],  # noqa: B006
     output: Annotated[
-        list[str], Query(description="The same as `format` (SPARQLWrapper sends both).")
+        list[str],
+        Query(
+            description="The same as `format` (SPARQLWrapper sends both).",
+            json_schema_extra=FORMATS_FORM,
+        ),
     ] = [],  # noqa: B006
 ) -> Response:
     """Answer a query sent in the URL; without one, the query page or the service description."""
@@ -237,6 +281,7 @@ async def sparql_get(
     if "update" in request.query_params:
         raise ApiError(403, READ_ONLY)
     formats = format + output
+    _check_graphs(default_graph_uri, named_graph_uri)
     if query is None:
         if not formats and wants_html(accept):
             return HTMLResponse(_page(request, config), headers={"Vary": "Accept"})

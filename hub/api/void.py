@@ -354,17 +354,37 @@ def void_triples(
     return out
 
 
+GRAPH_FORMAT_FORM = {
+    "type": "array",
+    "items": {
+        "type": "string",
+        "enum": list(
+            dict.fromkeys(
+                v for f in GRAPH_FORMATS for v in (f.name, *f.names, f.media_type, *f.aliases)
+            )
+        ),
+    },
+}
+"""`format=` of /void and /catalog: repeatable (the last wins), each a name or media type."""
+
+DESCRIPTION_ERRORS: dict[int | str, dict[str, str]] = {
+    400: {"description": "`format=` names no RDF format."},
+    406: {"description": "No acceptable RDF format."},
+    503: {"description": "The store cannot be read."},
+}
+
+
 def choose_graph_format(formats: Iterable[str], accept: str | None) -> Format:
     """The RDF format for a description: `format=` if given, else by Accept (Turtle for browsers)."""
     wanted = list(formats)
-    if wanted:
-        fmt = find_format(wanted[-1], GRAPH_FORMATS)
-        if fmt is None:
+    for value in wanted:  # the last wins, but every one must be a format
+        if find_format(value, GRAPH_FORMATS) is None:
             raise ApiError(
                 400,
-                f"format={wanted[-1]} is not an RDF format; use one of {format_names(GRAPH_FORMATS)}",
+                f"format={value} is not an RDF format; use one of {format_names(GRAPH_FORMATS)}",
             )
-        return fmt
+    if wanted:
+        return find_format(wanted[-1], GRAPH_FORMATS)  # type: ignore[return-value]
     if wants_html(accept):
         return GRAPH_FORMATS[0]  # browsers also accept application/xml; Turtle reads better
     fmt = negotiate(accept, GRAPH_FORMATS)
@@ -394,7 +414,7 @@ def rdf_response(triples: list[ox.Triple], fmt: Format) -> Response:
             "description": "VoID in the negotiated RDF format (Turtle by default).",
             "content": {f.media_type: {} for f in GRAPH_FORMATS},
         },
-        406: {"description": "No acceptable RDF format."},
+        **DESCRIPTION_ERRORS,
     },
 )
 async def void(
@@ -402,7 +422,11 @@ async def void(
     store: StoreDep,
     config: ConfigDep,
     format: Annotated[
-        list[str], Query(description="Overrides Accept: turtle, nt, jsonld, rdfxml.")
+        list[str],
+        Query(
+            description="Overrides Accept: turtle, nt, jsonld, rdfxml.",
+            json_schema_extra=GRAPH_FORMAT_FORM,
+        ),
     ] = [],  # noqa: B006 - FastAPI copies defaults per request
 ) -> Response:
     """A void:Dataset per source (size, classes, licence, title) and one for the whole hub."""

@@ -104,6 +104,28 @@ def test_runs_and_other_endpoints(client: TestClient, attack: str) -> None:
             _check(client.get(url, params={param: attack}))
 
 
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_feed_matrix_review_and_descriptions(client: TestClient, attack: str) -> None:
+    """The filters outside /entities: the change feed, the matrix, a source's runs, /void, /catalog."""
+    for url, names in (
+        ("/api/v1/changes", ("since", "source", "size", "format")),
+        ("/api/v1/changes/ldes", ("since", "source", "size", "format")),
+        ("/api/v1/programme/matrix", ("lang", "format")),
+        ("/api/v1/sources/smartdest-offer/runs", ("page", "size")),
+        ("/void", ("format",)),
+        ("/catalog", ("format",)),
+    ):
+        for param in names:
+            response = client.get(url, params={param: attack}, headers={"Accept": "*/*"})
+            assert response.status_code in (200, 400), (url, param, response.status_code)
+    quoted = urllib.parse.quote(attack, safe="")
+    for path in (
+        f"/api/v1/sources/{quoted}/runs",
+        f"/api/v1/sources/smartdest-offer/runs/{quoted}",
+    ):
+        assert client.get(path).status_code in (400, 404), path
+
+
 def test_headers(client: TestClient) -> None:
     for attack in ATTACKS:
         value = attack.encode("ascii", "replace").decode().replace("\x00", "")

@@ -25,6 +25,7 @@ from hub.store import Store
 
 router = APIRouter(tags=["catalogue"])
 MAX_RUNS_PAGE = 200
+MAX_RUN_PAGES = 100_000
 RUN_PARAMETERS = {
     "source": ("Only this source's runs", "itinera-trails"),
     "status": (f"Only runs with this status: {', '.join(RUN_STATUSES)}", "failed"),
@@ -185,7 +186,19 @@ def _sources(request: Request, config: HubConfig, store: Store, readmodel: ReadM
     summary="Run history of the sources (metadata graph), newest first",
     response_class=Response,
     responses={200: {"model": Runs}, **doc.ERRORS},
-    openapi_extra=doc.documented("source", "status", "page", "size", extra=RUN_PARAMETERS),
+    openapi_extra=doc.documented(
+        "source",
+        "status",
+        "page",
+        "size",
+        extra=RUN_PARAMETERS,
+        schemas={
+            "source": {"type": "string", "pattern": SOURCE_ID.pattern},
+            "status": {"type": "string", "enum": list(RUN_STATUSES)},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_RUN_PAGES},
+            "size": {"type": "integer", "minimum": 1, "maximum": MAX_RUNS_PAGE, "default": 20},
+        },
+    ),
 )
 async def runs(request: Request, config: ConfigDep, store: StoreDep) -> Response:
     """Runs recorded in the metadata graph, filtered by source and status, paged."""
@@ -197,13 +210,13 @@ def _runs(request: Request, config: HubConfig, store: Store) -> Response:
     params = request.query_params
     check_known(params, ("source", "status", "page", "size"))
     chosen = one(params, "source")
-    if chosen is not None and not SOURCE_ID.match(chosen):
+    if chosen is not None and not SOURCE_ID.fullmatch(chosen):
         raise ApiError(
             400, f"source={chosen!r} is not a source id (lower-case letters, digits, '-')"
         )
     state = parse_choice(params, "status", RUN_STATUSES, None)
     per_page = parse_int(params, "size", 20, 1, MAX_RUNS_PAGE)
-    number = parse_int(params, "page", 1, 1, 100_000)
+    number = parse_int(params, "page", 1, 1, MAX_RUN_PAGES)
     try:
         total, items = run_history(store, config, chosen, state, per_page, (number - 1) * per_page)
     except HubError as exc:

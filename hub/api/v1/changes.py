@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -54,6 +55,16 @@ EXTRA_DOCS = {
     "size": (f"Changes per page, 1-{MAX_SIZE} (default {DEFAULT_SIZE})", "100"),
     "format": ("Overrides Accept: json (changes); turtle, jsonld, nt (changes/ldes)", ""),
 }
+
+
+def _schemas(formats: tuple[OutFormat, ...]) -> dict[str, dict[str, Any]]:
+    """The forms of the feed's parameters (`format` is the route's own)."""
+    return {
+        "since": {"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": MAX_CURSOR_CHARS},
+        "source": {"type": "string", "pattern": SOURCE_ID.pattern},
+        "size": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE, "default": DEFAULT_SIZE},
+        "format": {"type": "string", "enum": doc.format_names(formats)},
+    }
 
 
 class Change(BaseModel):
@@ -135,11 +146,13 @@ def _query(
     params = request.query_params
     check_known(params, PARAMS)
     source = one(params, "source")
-    if source is not None and not SOURCE_ID.match(source):
+    if source is not None and not SOURCE_ID.fullmatch(source):
         raise ApiError(400, f"source={source!r} is not a source id (see /api/v1/sources)")
     size = parse_int(params, "size", DEFAULT_SIZE, 1, MAX_SIZE)
     reader = FeedReader.for_config(config)
     since = one(params, "since") or ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", since):
+        raise ApiError(400, f"since={since[:40]!r} is not a cursor of this feed; {_HINT}")
     try:
         feed, last = reader.state()
     except FeedError as exc:
@@ -191,7 +204,9 @@ def _item(item: Item) -> dict[str, Any]:
     ),
     response_class=Response,
     responses={200: {"model": ChangePage}, **doc.ERRORS},
-    openapi_extra=doc.documented("since", "source", "size", "format", extra=EXTRA_DOCS),
+    openapi_extra=doc.documented(
+        "since", "source", "size", "format", extra=EXTRA_DOCS, schemas=_schemas((JSON,))
+    ),
 )
 async def get_changes(request: Request, config: ConfigDep) -> Response:
     """A page of the change feed (JSON)."""
@@ -312,8 +327,11 @@ def ldes_page(
         200: {"content": {f.media_type: {} for f in LDES_FORMATS}},
         400: {"model": ErrorBody, "description": "A malformed or foreign cursor."},
         406: doc.ERRORS[406],
+        503: {"model": ErrorBody, "description": "The change feed cannot be read."},
     },
-    openapi_extra=doc.documented("since", "source", "size", "format", extra=EXTRA_DOCS),
+    openapi_extra=doc.documented(
+        "since", "source", "size", "format", extra=EXTRA_DOCS, schemas=_schemas(LDES_FORMATS)
+    ),
 )
 async def get_changes_ldes(request: Request, config: ConfigDep) -> Response:
     """A page of the change feed as an LDES."""

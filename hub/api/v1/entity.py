@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from hub.api.errors import ApiError
@@ -24,7 +24,11 @@ from hub.store import Store
 
 router = APIRouter(tags=["entities"])
 PARAMS = ("lang", "format")
-_KEY = re.compile(r'^[^\s<>"{}|^`\\]{1,512}$')
+# Spelled out, not `\s`: Python's, ECMA-262's and Rust's whitespace differ, and the schema
+# says this pattern to all three. No controls, spaces or characters IRIs may not hold.
+_KEY = re.compile(
+    r'^[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff<>"{}|^`\\]{1,512}$'
+)
 DETAIL_FIELDS = tuple(f for f in FIELDS if f != "distance_km")
 
 
@@ -102,12 +106,15 @@ def _merge(
         404: {"model": ErrorBody, "description": "No such entity."},
         **doc.ERRORS,
     },
-    openapi_extra=doc.documented(*PARAMS),
+    openapi_extra=doc.documented(
+        *PARAMS,
+        schemas={"format": {"type": "string", "enum": doc.format_names(ENTITY_FORMATS)}},
+    ),
 )
 async def get_entity(
     request: Request,
-    source: str,
-    key: str,
+    source: Annotated[str, Path(pattern=SOURCE_ID.pattern, description="A source id")],
+    key: Annotated[str, Path(pattern=_KEY.pattern, description="The entity's key in the source")],
     config: ConfigDep,
     store: StoreDep,
     readmodel: ReadModelDep,

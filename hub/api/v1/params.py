@@ -33,6 +33,83 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 _CLASS = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,99}$")
 SCHEMA_PREFIXES = ("https://schema.org/", "http://schema.org/", "schema:")
 
+# The forms a value may take, as regular expressions. The OpenAPI document gives them as
+# `pattern`s (hub.api.v1.common) and the parsers check them, so the contract and the
+# checks cannot drift apart: what the schema allows is accepted, what it forbids is a 400.
+_LON = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]+)?)"
+_LAT = r"-?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?)"
+_NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
+_INTEGER = re.compile(r"^[-+]?[0-9]+$")
+_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_DATE = (
+    rf"(?:{_YEAR}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    rf"|(?:0[13578]|1[02])-31)|{_LEAP}-02-29)"
+)
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+_ZONE = r"(?:Z|[-+ ](?:[01][0-9]|2[0-3]):?[0-5][0-9])"
+TYPE_ITEM = r"(?:https?://schema\.org/|schema:)?(?:mh:|https://w3id\.org/marittimo-hub/ns#)?[A-Za-z][A-Za-z0-9]{0,99}"
+ID_ITEM = r"[a-z0-9][a-z0-9-]{0,99}"
+
+
+def list_pattern(item: str) -> str:
+    """A comma-separated list of `item`s (spaces around and empty items ignored), 50 at most."""
+    one_item = rf" *(?:{item})? *"
+    return rf"^{one_item}(?:,{one_item}){{0,{MAX_VALUES - 1}}}$"
+
+
+PATTERNS: dict[str, str] = {
+    "type": list_pattern(TYPE_ITEM),
+    "project": list_pattern(ID_ITEM),
+    "source": list_pattern(ID_ITEM),
+    "region": list_pattern(ID_ITEM),
+    "theme": list_pattern(ID_ITEM),
+    "category": list_pattern(ID_ITEM),
+    "bbox": rf"^{_LON},{_LAT},{_LON},{_LAT}$",
+    "near": rf"^{_LAT},{_LON}$",
+    "updated_since": rf"^{_DATE}(?:T{_TIME}{_ZONE}?)?$",
+    "cursor": r"^[A-Za-z0-9_-]+$",
+}
+"""Each parameter's form; `project` ... `category` name known ids (see `vocabulary_patterns`)."""
+
+FORMS = {
+    "type": "class names like TouristAttraction, schema:Museum or mh:OperatorNetwork, comma-separated",
+    "project": "project ids, comma-separated (see /api/v1/projects)",
+    "source": "source ids, comma-separated (see /api/v1/sources)",
+    "region": "region ids, comma-separated",
+    "theme": "theme ids, comma-separated (see /api/v1/themes)",
+    "category": "category ids, comma-separated (see /api/v1/themes)",
+    "bbox": "minlon,minlat,maxlon,maxlat in decimal degrees, e.g. 8.5,41.3,9.6,43.1",
+    "near": "lat,lon in decimal degrees, e.g. 43.72,10.40",
+    "updated_since": "an ISO 8601 date or UTC/offset time, e.g. 2025-01-31 or 2025-01-31T08:00:00Z",
+    "cursor": "the `next_cursor` of a page (letters, digits, '-' and '_')",
+}
+
+
+def check_form(name: str, value: str, pattern: str | None = None) -> None:
+    """400 naming the parameter if `value` is not of its documented form."""
+    # fullmatch: Python's `$` also matches before a final newline, JSON Schema's does not.
+    if not re.fullmatch(pattern or PATTERNS[name], value):
+        raise ApiError(400, f"{name}={value[:80]!r} is not of the form: {FORMS[name]}")
+
+
+def vocabulary_patterns(vocab: Vocabulary) -> dict[str, str]:
+    """The patterns of the id filters when the ids the hub knows are those of `vocab`."""
+    known = {
+        "project": vocab.projects,
+        "source": vocab.sources,
+        "region": vocab.regions,
+        "theme": vocab.themes,
+        "category": vocab.categories,
+    }
+    out = {}
+    for name, ids in known.items():
+        # Ids are slugs (no regex syntax); the longest first, so none stops at a prefix of another.
+        usable = sorted((i for i in ids if re.fullmatch(ID_ITEM, i)), key=lambda i: (-len(i), i))
+        out[name] = list_pattern("|".join(usable))
+    return out
+
+
 FILTER_PARAMS = (
     "type",
     "project",
@@ -106,6 +183,8 @@ def _type(value: str) -> str:
 def parse_float(name: str, text: str, low: float, high: float, form: str) -> float:
     """One number in [low, high], or a 400 naming the parameter and the form."""
     try:
+        if not _NUMBER.match(text):
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         raise ApiError(400, f"{name}={text!r} is not a number; expected {form}") from None
@@ -201,9 +280,9 @@ def parse_filter(params: QueryParams, vocab: Vocabulary) -> EntityFilter:
                 "e.g. 2025-01-31 or 2025-01-31T08:00:00Z",
             )
     towns = _values(params, "municipality", split=False)
-    if any(len(t) > 100 for t in towns):
+    if any(len(t) > 100 for t in params.getlist("municipality")):
         raise ApiError(400, "municipality: a name is at most 100 characters")
-    return EntityFilter(
+    flt = EntityFilter(
         types=tuple(dict.fromkeys(_type(v) for v in _values(params, "type"))),
         projects=_known("project", _values(params, "project"), vocab.projects, "project"),
         sources=_known("source", _values(params, "source"), vocab.sources, "source"),
@@ -217,6 +296,15 @@ def parse_filter(params: QueryParams, vocab: Vocabulary) -> EntityFilter:
         radius_km=radius,
         updated_since=updated,
     )
+    # The values passed the checks above that give the precise message; now their whole form.
+    patterns = {**PATTERNS, **vocabulary_patterns(vocab)}
+    for name in ("type", "project", "source", "region", "theme", "category"):
+        for raw in params.getlist(name):
+            check_form(name, raw, patterns[name])
+    for name, text in (("bbox", bbox_text), ("near", near_text), ("updated_since", since)):
+        if text is not None:
+            check_form(name, text)
+    return flt
 
 
 def parse_lang(params: QueryParams, accept_language: str | None) -> str:
@@ -242,6 +330,8 @@ def parse_int(
     if text is None:
         return default
     try:
+        if not _INTEGER.match(text):
+            raise ValueError(text)
         value = int(text)
     except ValueError:
         raise ApiError(
@@ -278,6 +368,10 @@ def parse_fields(
             raise ApiError(
                 400, f"fields: `{name}` is not a field; choose from: {', '.join(options)}"
             )
+    pattern = list_pattern("|".join(sorted(options, key=lambda f: (-len(f), f))))
+    for raw in params.getlist("fields"):
+        if not re.fullmatch(pattern, raw):
+            raise ApiError(400, f"fields={raw[:80]!r}: give field names, comma-separated")
     return ("id", *(n for n in dict.fromkeys(names) if n != "id"))
 
 

@@ -402,7 +402,10 @@ def read_matrix(
         **doc.ERRORS,
     },
     openapi_extra=doc.documented(
-        "lang", "format", extra={"format": ("Overrides Accept: json or csv", "csv")}
+        "lang",
+        "format",
+        extra={"format": ("Overrides Accept: json or csv", "csv")},
+        schemas={"format": {"type": "string", "enum": doc.format_names(MATRIX_FORMATS)}},
     ),
 )
 async def matrix(

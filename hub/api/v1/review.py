@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
@@ -20,8 +20,9 @@ from hub.api.errors import ApiError
 from hub.api.v1 import common as doc
 from hub.api.v1.deps import ConfigDep, StoreDep
 from hub.api.v1.params import parse_int
+from hub.config import SOURCE_ID
 from hub.pipeline.provenance import RunReport
-from hub.review import ReviewError, check_run_id, decide, run_detail, source_runs
+from hub.review import RUN_ID, ReviewError, check_run_id, decide, run_detail, source_runs
 
 router = APIRouter(tags=["review"])
 # Documents the bearer scheme in OpenAPI; `require_decider` does the checking (401/403).
@@ -36,6 +37,7 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     },
     404: {"description": "No such source or run."},
     409: {"description": "Nothing to decide: no such held run, or no kept version to go back to."},
+    413: {"description": "The body is larger than [serve] max_request_bytes."},
 }
 
 
@@ -44,8 +46,38 @@ class Decision(BaseModel):
 
     reason: str = Field("", max_length=500, description="Why; required to reject.")
     to: str | None = Field(
-        None, description="Rollback only: the kept version (run id) to go back to."
+        None,
+        pattern=RUN_ID.pattern,
+        description="Rollback only: the kept version (run id) to go back to.",
     )
+
+
+class Rejection(BaseModel):
+    """Why the run is rejected (required: it is what the source's people will read)."""
+
+    reason: str = Field(min_length=1, max_length=500, pattern=r"\S", description="Why.")
+
+
+SourceId = Annotated[str, Path(pattern=SOURCE_ID.pattern, description="A source id")]
+RunId = Annotated[
+    str, Path(pattern=RUN_ID.pattern, description="A run id, like 20261204T163700123456Z-ab12")
+]
+PAGING = {
+    "parameters": [
+        {
+            "name": "page",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100_000, "default": 1},
+        },
+        {
+            "name": "size",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 20},
+        },
+    ]
+}
 
 
 def _outcome(report: RunReport) -> JSONResponse:
@@ -72,9 +104,10 @@ def _review(call: Any, *args: Any, **kwargs: Any) -> Any:
     "/sources/{source_id}/runs",
     summary="A source's runs, newest first: which wait for a decision, which is published, which are kept",
     responses={400: doc.ERRORS[400], 404: AUTH_ERRORS[404]},
+    openapi_extra=PAGING,
 )
 def runs_of_source(
-    source_id: str, request: Request, config: ConfigDep, store: StoreDep
+    source_id: SourceId, request: Request, config: ConfigDep, store: StoreDep
 ) -> JSONResponse:
     """Runs with `pending` (held), `published` and `kept` flags; `held` lists what waits."""
     size = parse_int(request.query_params, "size", 20, 1, 200)
@@ -89,7 +122,7 @@ def runs_of_source(
     responses={404: AUTH_ERRORS[404]},
 )
 def run_report(
-    source_id: str, run_id: str, request: Request, config: ConfigDep, store: StoreDep
+    source_id: SourceId, run_id: RunId, request: Request, config: ConfigDep, store: StoreDep
 ) -> JSONResponse:
     """The report; record values only for the source's stewards and admins."""
     account = current_account(request)
@@ -106,8 +139,8 @@ def run_report(
     responses=AUTH_ERRORS,
 )
 def approve(
-    source_id: str,
-    run_id: str,
+    source_id: SourceId,
+    run_id: RunId,
     request: Request,
     config: ConfigDep,
     store: StoreDep,
@@ -129,16 +162,16 @@ def approve(
     responses=AUTH_ERRORS,
 )
 def reject(
-    source_id: str,
-    run_id: str,
+    source_id: SourceId,
+    run_id: RunId,
     request: Request,
     config: ConfigDep,
     store: StoreDep,
-    decision: Annotated[Decision | None, Body()] = None,
+    decision: Annotated[Rejection, Body()],
 ) -> JSONResponse:
     """What readers see does not change; the run is recorded as rejected, with the reason."""
     account = require_decider(request, config, source_id)
-    reason = (decision or Decision()).reason
+    reason = decision.reason
     report = _review(
         decide, config, store, "reject", source_id, run_id, reason=reason, actor=actor_of(account)
     )
@@ -152,7 +185,7 @@ def reject(
     responses=AUTH_ERRORS,
 )
 def rollback(
-    source_id: str,
+    source_id: SourceId,
     request: Request,
     config: ConfigDep,
     store: StoreDep,
@@ -178,7 +211,9 @@ def rollback(
     summary="Run a source now (steward of the source, or admin); its outcome appears in its runs",
     responses=AUTH_ERRORS,
 )
-def harvest(source_id: str, request: Request, config: ConfigDep, store: StoreDep) -> JSONResponse:
+def harvest(
+    source_id: SourceId, request: Request, config: ConfigDep, store: StoreDep
+) -> JSONResponse:
     """Starts the run in the background (202), under the lock scheduled runs take."""
     require_decider(request, config, source_id)
     from hub.scheduler import run_locked
