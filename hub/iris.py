@@ -1,4 +1,4 @@
-"""The IRIs the hub mints: entities, graphs, runs (see DESIGN.md, Vocabulary)."""
+"""The IRIs the hub mints: entities, graphs, runs (see README.md, IRIs)."""
 
 from __future__ import annotations
 

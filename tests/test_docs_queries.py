@@ -175,3 +175,18 @@ def test_doc_query_answers_on_the_demo_data(client: TestClient, heading: str, qu
     check = EXPECTATIONS.get(slug(heading))
     if check is not None:
         check(result)
+
+
+def test_the_page_examples_section_is_exactly_the_page_examples() -> None:
+    """The doc's section of page examples lists them all, in the page's order, and no other;
+    its opening says how many there are."""
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index("## The query page's examples")
+    section = text[start : text.index("\n## ", start + 5)]
+    titles = re.findall(r"^### (.+?)\s*$", section, flags=re.M)
+    assert [slug(t) for t in titles] == [slug(e.title) for e in examples()]
+    words = {5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+    count = len(examples())
+    assert f"the first {words.get(count, count)} queries below" in text, (
+        f"docs/queries.md should say the page lists the first {count} queries"
+    )

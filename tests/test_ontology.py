@@ -57,7 +57,8 @@ PROJECTS = {
 }
 REGIONS = {"toscana", "liguria", "sardegna", "corse", "paca"}
 
-# The working-group table of PROGRAMME.md, copied by hand: lead, members (lead included).
+# The programme's working groups, copied by hand (not read from ontology/programme.ttl,
+# which this checks): lead, members (lead included).
 WORKING_GROUPS = {
     "digital-ecosystems": (
         "smart-destination",

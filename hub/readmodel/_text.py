@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Mapping
 
 LANGS: tuple[str, ...] = ("it", "fr", "en", "co", "sc")
-"""Languages the API serves names in (DESIGN.md: it, fr, en, and co / sc where sources have them)."""
+"""Languages the API serves names in (docs/api.md, Language: it, fr, en, and co / sc where sources have them)."""
 
 FALLBACK: tuple[str, ...] = ("en", "it", "fr")
 """After the requested language, names fall back to these, in this order, then to any."""
