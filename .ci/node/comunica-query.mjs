@@ -7,7 +7,7 @@
 //   node .ci/node/comunica-query.mjs http://127.0.0.1:8000/sparql 'SELECT * WHERE { ?s ?p ?o } LIMIT 1'
 //
 // Installed by .ci/run: npm install --no-save --no-package-lock --prefix .ci/node
-// (.ci/node/package.json; decisions #25 says why Comunica 4 and the override).
+// (.ci/node/package.json; docs/decisions.md #26 says why Comunica 4 and the override).
 import { QueryEngine } from "@comunica/query-sparql";
 
 const [endpoint, query] = process.argv.slice(2);
