@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hub.config import HubConfig, SourceConfig
 from hub.iris import MH, PROV, Iris
+from hub.layout import DataLayout
 from hub.store.base import Store
 from hub.store.oxigraph import sparql_iri
 
@@ -77,6 +79,15 @@ def source_statuses(store: Store, config: HubConfig) -> list[SourceStatus]:
           }}
         }}"""
     )
+    # The version each graph holds (the publish path's marker), to read its size from its facts.
+    markers = {
+        row["graph"].value: row["run"].value
+        for row in store.select(
+            f"SELECT ?graph ?run WHERE {{ GRAPH <{iris.meta_graph}> "
+            f"{{ ?graph <{MH}publishedRun> ?run }} }}"
+        )
+    }
+    layout = DataLayout(config.data_path)
     latest: dict[str, dict] = {}
     good: dict[str, str] = {}
     for row in rows:
@@ -101,12 +112,28 @@ def source_statuses(store: Store, config: HubConfig) -> list[SourceStatus]:
                 last_status=row["status"].value if row else None,
                 last_run=row["start"].value if row else None,
                 last_message=row["message"].value if row and "message" in row else None,
-                published_triples=store.graph_size(live) if store.has_graph(live) else 0,
+                published_triples=_published_triples(
+                    store, layout, source.id, live, markers.get(live)
+                ),
                 last_good=good.get(iris.dataset(source.id)),
                 late=is_late(source, good.get(iris.dataset(source.id))),
             )
         )
     return out
+
+
+def _published_triples(
+    store: Store, layout: DataLayout, source: str, graph: str, run: str | None
+) -> int:
+    """Triples of the live graph: from its version's facts (no count over the graph), else
+    counted in the store (an older hub, or a lost facts file)."""
+    if run is not None:
+        try:
+            facts = json.loads(layout.version_facts(source, run).read_text(encoding="utf-8"))
+            return int(facts["triples"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return store.graph_size(graph) if store.has_graph(graph) else 0
 
 
 RUN_STATUSES = (

@@ -176,7 +176,9 @@ class StagedRun:
             with self._phase("validate"):
                 self._validate(staging)
         with self._phase("sort"):
-            sort_version(self.unsorted, self.version_file, genid=self.genid())
+            # The version's own count: a mapping may make one triple twice (joins, shared
+            # sub-resources); readers and the facts see each once.
+            report.triples = sort_version(self.unsorted, self.version_file, genid=self.genid())
             self.unsorted.unlink(missing_ok=True)
         with self._phase("gates"):
             previous = self.published_version()

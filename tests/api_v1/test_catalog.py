@@ -46,6 +46,8 @@ def test_sources(client: TestClient, demo_hub: DemoHub) -> None:
         assert item["licence"] == source.licence and item["steward"] == source.steward
         assert item["last_status"] == "published" and item["published"] and item["entities"] > 0
         assert item["published_triples"] > item["entities"]
+        graph = f"{demo_hub.config.base_iri}graph/{source_id}"
+        assert item["published_triples"] == demo_hub.store.graph_size(graph), source_id
     assert items["smartdest-offer"]["schedule"] == "0 3 * * *"
 
 
