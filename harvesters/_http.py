@@ -29,7 +29,9 @@ Behaviour of `get`:
   counts, retries included); `None` means no limit.
 - Retries: on 429, 5xx, timeouts, refused or broken connections and bodies cut short,
   up to `retries` times, waiting `backoff * 2**n` seconds (n = 0, 1, ...) or what the
-  server's `Retry-After` asks (seconds or an HTTP date), capped at RETRY_AFTER_CAP s.
+  server's `Retry-After` asks (seconds or an HTTP date). A Retry-After longer than
+  RETRY_AFTER_CAP s fails the request at once (the next run tries again), as retrying
+  sooner than the server asked would only be refused again.
 - Every attempt adds 1 to `context.requests`.
 - Conditional (`conditional=True`): sends If-None-Match / If-Modified-Since from
   `context.previous[state_key]` ({"url": ..., "etag": ..., "last_modified": ...}) when it
@@ -412,7 +414,21 @@ class HttpClient:
         else:
             hint = "check options.url, options.params and options.headers"
         tries = "" if code not in _RETRY_STATUS else f" ({self.options.retries + 1} attempts)"
+        asked = response.headers.get("Retry-After")
+        if asked and code in _RETRY_STATUS:
+            tries = tries[:-1] + f", waiting as its Retry-After: {asked} asked)"
         return self._fail(f"{status} from {shown}{tries}; {hint}")
+
+    def _too_long_to_wait(
+        self, response: requests.Response, shown: str, wait: float
+    ) -> HarvestError:
+        status = f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+        return self._fail(
+            f"{status} from {shown} asks to wait {wait:.0f} s before trying again (Retry-After: "
+            f"{response.headers.get('Retry-After')}), longer than the {RETRY_AFTER_CAP:.0f} s a "
+            "harvest waits; nothing was published. The next run tries again: schedule the "
+            "source less often if the server keeps asking"
+        )
 
     def _delay(self, attempt: int, response: requests.Response | None) -> float:
         delay = self.options.backoff * (2**attempt)
@@ -506,6 +522,11 @@ class HttpClient:
                 ) from None
             code = response.status_code
             if code in _RETRY_STATUS and attempt < retries:
+                asked = _retry_after(response.headers.get("Retry-After"))
+                if asked is not None and asked > RETRY_AFTER_CAP:
+                    # retrying sooner than asked is impolite and likely refused again
+                    response.close()
+                    raise self._too_long_to_wait(response, shown, asked)
                 delay = self._delay(attempt, response)
                 response.close()
                 time.sleep(delay)

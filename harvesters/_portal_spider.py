@@ -8,9 +8,9 @@ stdin. Every message goes to stdout as one JSON line:
     {"t": "failed", "url": "...", "kind": "...", "detail": "..."} a page that gave nothing
     {"t": "done", "pages": 12, "requested": 13, "truncated": false, "reason": "finished"}
 
-`kind` is `http`, `network`, `robots`, `extract` or `other`. The process exits as soon
-as its stdin closes (the harvest was stopped or its process died), so a crawl never
-outlives its harvest. It imports only Scrapy, extruct and the standard library.
+`kind` is `http` (with `status`), `network`, `robots`, `extract`, `encoding` or `other`.
+The process exits as soon as its stdin closes (the harvest was stopped or its process
+died), so a crawl never outlives its harvest. It imports only Scrapy, extruct and the standard library.
 """
 
 from __future__ import annotations
@@ -190,12 +190,29 @@ def page_records(response: TextResponse, config: dict[str, Any]) -> list[dict[st
 # --- the spider ---------------------------------------------------------------------------
 
 
+def _wrong_encoding(response: TextResponse) -> str:
+    """Why the page's bytes are not in the encoding it declares (or that was detected), or ''."""
+    try:
+        response.body.decode(response.encoding)
+    except UnicodeDecodeError as exc:
+        return (
+            f"the page is not {response.encoding} as it declares: byte {exc.object[exc.start]:#04x} "
+            f"at {exc.start} cannot be read; the portal must declare the page's real encoding "
+            "(Content-Type charset or <meta charset>)"
+        )
+    except LookupError:
+        return ""
+    return ""
+
+
 def _failure_kind(failure: Failure) -> tuple[str, str]:
     """What went wrong with a request, as (kind, detail)."""
     exc = failure.value
     if isinstance(exc, HttpError):
         response = exc.response
-        return "http", f"HTTP {response.status}"
+        asked = response.headers.get("Retry-After")
+        wait = f" (Retry-After: {asked.decode('latin-1')})" if asked else ""
+        return "http", f"HTTP {response.status}{wait}"
     if isinstance(exc, IgnoreRequest):
         text = str(exc) or "ignored"
         return ("robots" if "robots.txt" in text else "other"), text
@@ -220,6 +237,7 @@ class PortalSpider(scrapy.Spider):
         )
         self.item_patterns = [re.compile(p) for p in config["item_urls"]]
         self.seen: set[str] = set()
+        self.parsed: set[str] = set()
         self.pages = 0
         self.truncated = False
 
@@ -232,7 +250,9 @@ class PortalSpider(scrapy.Spider):
             self.truncated = True
             return None
         self.seen.add(url)
-        return scrapy.Request(url, callback=self.parse_page, errback=self.failed)
+        # `seen` dedupes already; Scrapy's own filter would silently drop a redirect back
+        # to a page asked for before (a redirect loop), leaving the page out unreported
+        return scrapy.Request(url, callback=self.parse_page, errback=self.failed, dont_filter=True)
 
     def _allowed(self, url: str) -> bool:
         """Whether the URL's host is an allowed domain or one of its subdomains (any port)."""
@@ -248,10 +268,18 @@ class PortalSpider(scrapy.Spider):
 
     def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
         """Emit the page's records, then follow its links."""
+        if response.url in self.parsed:
+            return  # a redirect to a page read already
+        self.parsed.add(response.url)
         self.pages += 1
         if not isinstance(response, HtmlResponse):
             return  # images, PDFs, JSON, XML: neither records nor links
-        if not self.item_patterns or any(p.search(response.url) for p in self.item_patterns):
+        wrong = _wrong_encoding(response)
+        if wrong:
+            # Scrapy would decode it anyway, replacing what it cannot read: no records of
+            # garbled text, the page is reported instead
+            self.emit({"t": "failed", "url": response.url, "kind": "encoding", "detail": wrong})
+        elif not self.item_patterns or any(p.search(response.url) for p in self.item_patterns):
             try:
                 records = page_records(response, self.config)
             except Exception as exc:  # a malformed page must not stop the crawl
@@ -260,7 +288,7 @@ class PortalSpider(scrapy.Spider):
                         "t": "failed",
                         "url": response.url,
                         "kind": "extract",
-                        "detail": f"{type(exc).__name__}: {exc}",
+                        "detail": f"its markup cannot be read: {type(exc).__name__}: {exc}",
                     }
                 )
                 records = []
@@ -278,7 +306,10 @@ class PortalSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         kind, detail = _failure_kind(failure)
-        self.emit({"t": "failed", "url": url, "kind": kind, "detail": detail})
+        message = {"t": "failed", "url": url, "kind": kind, "detail": detail}
+        if isinstance(failure.value, HttpError):
+            message["status"] = failure.value.response.status
+        self.emit(message)
 
     def closed(self, reason: str) -> None:
         """Report the end of the crawl."""

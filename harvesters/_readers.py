@@ -111,6 +111,8 @@ def read_chunks(
     source_id: str, name: str, fmt: str, chunks: Iterator[bytes], read: ReadOptions
 ) -> Iterator[dict]:
     """Records of a file in format `fmt`, given its bytes as chunks; `name` is for messages."""
+    if fmt != "xlsx":
+        chunks = _refuse_html(source_id, name, fmt, chunks)
     if fmt == "csv":
         lines = _text.decode_lines(source_id, name, chunks, read.encoding)
         rows = read_csv(source_id, name, lines, read.delimiter)
@@ -140,6 +142,23 @@ def read_chunks(
             yield from read_geojson(source_id, name, document, read.records)
         else:
             yield from read_json(source_id, name, document, read.records)
+
+
+_HTML = re.compile(rb"^(\xef\xbb\xbf)?\s*(<!doctype\s+html|<html[\s>])", re.IGNORECASE)
+
+
+def _refuse_html(source_id: str, name: str, fmt: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks, unless the file is an HTML page (an error or login page served instead)."""
+    first = next(chunks, b"")
+    if _HTML.match(first[:512]):
+        raise HarvestError(
+            source_id,
+            f"{name} is an HTML page, not {fmt.upper()}: a server showing an error, login or "
+            "maintenance page instead of the file? Open it in a browser, and check options.url",
+        )
+    if first:
+        yield first
+    yield from chunks
 
 
 def decimal_point(value: str | None) -> str | None:
@@ -187,7 +206,14 @@ def _delimiter_hint(header: list[str], delimiter: str) -> str:
 
 def read_csv(source_id: str, name: str, lines: Iterator[str], delimiter: str) -> Iterator[dict]:
     """Yield one dict per CSV row, header names as keys; empty cells become None."""
-    reader = csv.reader(lines, delimiter=delimiter)
+    last = [""]  # the raw line read last: a cut file ends without a line break
+
+    def remembered() -> Iterator[str]:
+        for line in lines:
+            last[0] = line
+            yield line
+
+    reader = csv.reader(remembered(), delimiter=delimiter)
     try:
         header = next((row for row in reader if row), None)
         if header is None:
@@ -210,6 +236,13 @@ def read_csv(source_id: str, name: str, lines: Iterator[str], delimiter: str) ->
         for row in reader:
             if not row:  # a blank line
                 continue
+            if len(row) < len(header) and not last[0].endswith(("\n", "\r")):
+                raise HarvestError(
+                    source_id,
+                    f"{name} line {reader.line_num}: the last row has {len(row)} fields but "
+                    f"the header has {len(header)}, and the file ends without a line break: "
+                    "it looks cut short (an interrupted copy or download?); fetch it again",
+                )
             if len(row) != len(header):
                 raise HarvestError(
                     source_id,

@@ -9,6 +9,12 @@ between requests to the portal, sends no cookies and names the hub in its User-A
 Scrapy's reactor cannot be restarted in one process, so every crawl runs in a child
 process (`harvesters/_portal_spider.py`) that streams its records back as JSON lines:
 the harvest yields them as they arrive, and stopping it early kills the crawl.
+
+A page that is gone (404, 410), closed (401, 403) or forbidden by robots.txt is left out
+and logged. Any other page that gives nothing (5xx, 429, a timeout, a cut body, a
+redirect loop, markup or an encoding that cannot be read) fails the harvest once the
+crawl ends, naming the pages: its records are unknown, and publishing without them would
+remove them from the hub (decisions #27).
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ SPIDER = Path(__file__).with_name("_portal_spider.py")
 _SELECTOR = re.compile(r"^(?P<kind>css|xpath):(?P<expr>.+?)(?P<many>\[\])?$", re.DOTALL)
 _URL_ATTRIBUTE = re.compile(r"(::attr\(\s*(href|src)\s*\)|/@(href|src))\s*$")
 _SHOWN_FAILURES = 5
+_GONE = frozenset({401, 403, 404, 410})  # pages a crawl may leave out (see `left_out`)
 
 
 Extract = Annotated[
@@ -276,6 +283,40 @@ def _no_page_message(opts: PortalOptions, failures: list[dict[str, Any]]) -> str
     return f"no page of {starts} could be fetched; check options.start_urls"
 
 
+def left_out(failure: Mapping[str, Any]) -> bool:
+    """Whether a page that gave nothing may be left out of the harvest.
+
+    A page robots.txt forbids, or one the portal says is gone or closed (404, 410, 401,
+    403), is not part of what the portal publishes. Any other failure (5xx, 429, a
+    timeout, a refused or cut connection, a redirect loop, a page that cannot be read)
+    leaves the crawl incomplete: its records are unknown, not gone.
+    """
+    if failure["kind"] == "robots":
+        return True
+    return failure["kind"] == "http" and failure.get("status") in _GONE
+
+
+def _incomplete(
+    source_id: str, requested: int, failures: list[dict[str, Any]]
+) -> HarvestError | None:
+    """The error of a crawl some of whose pages could not be read, or None."""
+    failed = [f for f in failures if not left_out(f)]
+    if not failed:
+        return None
+    shown = "; ".join(f"{f['url']} ({f['detail']})" for f in failed[:_SHOWN_FAILURES])
+    more = len(failed) - _SHOWN_FAILURES
+    return HarvestError(
+        source_id,
+        mask_url(
+            f"{len(failed)} of {requested} requested pages could not be read: {shown}"
+            + (f" and {more} more" if more > 0 else "")
+            + "; the crawl is incomplete, so nothing was published (their records would "
+            "have vanished). The next run tries again; if the portal keeps failing on a "
+            "page, ask its owner to fix it, or leave it out with options.follow"
+        ),
+    )
+
+
 def _summarise(
     source_id: str,
     opts: PortalOptions,
@@ -283,7 +324,7 @@ def _summarise(
     failures: list[dict[str, Any]],
     truncated: bool,
 ) -> None:
-    """Log the pages that gave nothing (the rest of the crawl was harvested)."""
+    """Log the pages left out (gone, closed, or forbidden by robots.txt)."""
     forbidden = [f for f in failures if f["kind"] == "robots"]
     failed = [f for f in failures if f["kind"] != "robots"]
     if failed:
@@ -372,6 +413,9 @@ def _crawl(source_id: str, opts: PortalOptions, context: HarvestContext | None) 
         context.requests += requested
     if done["pages"] == 0:
         raise HarvestError(source_id, mask_url(_no_page_message(opts, failures)))
+    incomplete = _incomplete(source_id, requested, failures)
+    if incomplete is not None:
+        raise incomplete
     _summarise(source_id, opts, requested, failures, bool(done.get("truncated")))
 
 

@@ -179,6 +179,12 @@ class _Endpoint:
             hint = _STATUS_HINTS.get(exc.code, "check options.endpoint and options.query")
             if exc.code >= 500:
                 hint = "the endpoint is failing: try again later"
+            asked = exc.headers.get("Retry-After") if exc.headers is not None else None
+            if exc.code == 429:
+                hint = "the endpoint is rate-limiting: the next run tries again"
+            if asked and exc.code in (429, 503):
+                # this kind does not retry within a run: say when the endpoint wants us back
+                hint += f" (it asked to wait Retry-After: {asked}); schedule the source less often"
             raise self.error(
                 f"HTTP {exc.code} {exc.reason} from {shown}: {_tidy(body)}; {hint}"
             ) from None

@@ -144,6 +144,36 @@ def _db_message(exc: BaseException, secrets: tuple[str, ...]) -> str:
     return scrub(" ".join(text.split()), secrets)
 
 
+# what SQLite says -> what to do: these are faults of the file or its data, not of the query
+_SQLITE_HINTS = {
+    "database is locked": (
+        "another process holds a lock on the SQLite file {file} (a write in progress?); "
+        "try again later, or wait longer with ?timeout=SECONDS in options.url"
+    ),
+    "file is not a database": (
+        "the SQLite file {file} is not a database (damaged, or another kind of file); "
+        "check options.url, or restore the file"
+    ),
+    "database disk image is malformed": (
+        "the SQLite file {file} is damaged (cut short, or copied while it was written); "
+        "restore it from a good copy"
+    ),
+    "could not decode to utf-8": (
+        "the SQLite file {file} holds text that is not UTF-8 in that column; fix the values "
+        "at the source, or read them with CAST(column AS BLOB) in options.query"
+    ),
+}
+
+
+def _hint(said: str, opts: SqlOptions) -> str:
+    """What to do about a failed query, from what the database said."""
+    if opts.url.get_backend_name() == "sqlite":
+        for needle, hint in _SQLITE_HINTS.items():
+            if needle in said.lower():
+                return hint.format(file=opts.url.database)
+    return "check options.query and options.params"
+
+
 def _refuse_doubled(source_id: str, columns: list[str]) -> None:
     doubled = sorted({c for c in columns if columns.count(c) > 1})
     if doubled:
@@ -179,10 +209,9 @@ def _iterate(source_id: str, opts: SqlOptions) -> Iterator[dict]:
             for row in result.yield_per(opts.batch_size):
                 yield dict(zip(columns, row, strict=True))
         except sa.exc.SQLAlchemyError as exc:
+            said = _db_message(exc, opts.secrets)
             raise HarvestError(
-                source_id,
-                f"SQL query failed: {_db_message(exc, opts.secrets)}; "
-                "check options.query and options.params",
+                source_id, f"SQL query failed: {said}; {_hint(said, opts)}"
             ) from None
         finally:
             # Close the cursor before the connection (which rolls back: nothing was

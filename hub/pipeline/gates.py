@@ -105,8 +105,14 @@ def _finding(gate: str, action: str, message: str, **details: Any) -> Finding:
 
 
 # -- counts ---------------------------------------------------------------------
-def count_gates(records: int, failed: int, quality: Quality) -> list[Finding]:
-    """Too few records, or too many that could not be mapped: the run fails."""
+def count_gates(
+    records: int, failed: int, quality: Quality, first_error: str = ""
+) -> list[Finding]:
+    """Too few records, or too many that could not be mapped: the run fails.
+
+    `first_error` (the first record's error, values hidden) is quoted, so that the run's
+    message says what went wrong (e.g. a key field missing from every record).
+    """
     if records < quality.min_records:
         return [
             _finding(
@@ -125,8 +131,9 @@ def count_gates(records: int, failed: int, quality: Quality) -> list[Finding]:
                 "max_error_rate",
                 "fail",
                 f"{failed} of {records} records ({rate:.0%}) could not be mapped, above the "
-                f"limit of {quality.max_error_rate:.0%}; fix the mapping or the data (see the "
-                "errors) — nothing was published",
+                f"limit of {quality.max_error_rate:.0%}"
+                + (f"; the first: {first_error}" if first_error else "")
+                + "; fix the mapping or the data (see the errors) — nothing was published",
                 failed=failed,
                 records=records,
             )

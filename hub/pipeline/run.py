@@ -167,7 +167,8 @@ class StagedRun:
             if self.context.incremental:
                 with self._phase("merge"):
                     self._merge_previous(staging)
-            self._judge(gates.count_gates(report.records, report.record_errors, quality))
+            first = report.public_errors[0] if report.public_errors else ""
+            self._judge(gates.count_gates(report.records, report.record_errors, quality, first))
             if self.runner is not None:
                 self._judge(gates.unmatched_references(self.runner, quality))
             self._judge(

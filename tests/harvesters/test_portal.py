@@ -145,6 +145,7 @@ class Crawl:
     external_hits: list[Hit]
     warnings: list[str]
     context: HarvestContext
+    error: str  # why the harvest failed once the crawl ended ("" if it did not)
 
     def at(self, path: str) -> list[dict]:
         """The records of one page."""
@@ -161,15 +162,19 @@ def full_crawl(servers: tuple[Site, Site]) -> Crawl:
     logger = logging.getLogger(LOG)
     logger.addHandler(handler)
     context = HarvestContext()
+    records: list[dict] = []
+    error = ""
+    options = {"start_urls": [site.base], "download_delay": 0, "fields": FIELDS, "retries": 1}
     try:
-        records = crawl(
-            {"start_urls": [site.base], "download_delay": 0, "fields": FIELDS, "retries": 1},
-            context,
-        )
+        # the portal's broken.html (HTTP 500) fails the harvest, after the crawl
+        for record in harvest_portal("test", options, root=Path("."), context=context):
+            records.append(record)
+    except HarvestError as exc:
+        error = str(exc)
     finally:
         logger.removeHandler(handler)
     return Crawl(
-        site.base, records, list(site.hits), list(external.hits), handler.messages, context
+        site.base, records, list(site.hits), list(external.hits), handler.messages, context, error
     )
 
 
@@ -280,12 +285,13 @@ def test_every_page_is_requested_once(full_crawl: Crawl) -> None:
     assert full_crawl.context.requests == 9
 
 
-def test_a_500_page_is_retried_reported_and_the_crawl_goes_on(full_crawl: Crawl) -> None:
+def test_a_500_page_is_retried_the_crawl_goes_on_then_the_harvest_fails(full_crawl: Crawl) -> None:
     assert [h.path for h in full_crawl.hits].count("/broken.html") == 2  # retries = 1
-    [warning] = full_crawl.warnings
-    assert "source `test`: 1 of 9 requested pages gave nothing" in warning
-    assert "broken.html (HTTP 500)" in warning
-    assert len(full_crawl.at("/places/plain.html")) == 1  # pages after it were harvested
+    assert len(full_crawl.at("/places/plain.html")) == 1  # pages after it were crawled
+    # ...but the crawl is incomplete: publishing it would drop that page's records
+    assert "1 of 9 requested pages could not be read" in full_crawl.error
+    assert "broken.html (HTTP 500)" in full_crawl.error
+    assert "nothing was published" in full_crawl.error
 
 
 def test_download_delay_is_a_lower_bound_between_requests(site: Site) -> None:
@@ -333,15 +339,27 @@ def test_extract_and_types_choose_what_becomes_a_record(site: Site) -> None:
     assert [r["@type"] for r in records] == ["BreadcrumbList"]
 
 
-def test_a_page_that_cannot_be_read_is_reported_and_the_crawl_goes_on(
+def test_a_page_that_cannot_be_read_fails_the_harvest_after_the_crawl(site: Site) -> None:
+    urls = [site.url("bad-jsonld.html"), site.url("places/graph.html")]
+    options = {"start_urls": urls, "download_delay": 0, "follow": ["^$"]}
+    records: list[dict] = []
+    with pytest.raises(HarvestError) as caught:
+        for record in harvest_portal("test", options, root=Path(".")):
+            records.append(record)
+    assert [r["identifier"] for r in records] == ["t-4", "t-5"]
+    assert "1 of 2 requested pages could not be read" in str(caught.value)
+    assert "bad-jsonld.html (its markup cannot be read: JSONDecodeError" in str(caught.value)
+
+
+def test_a_page_that_is_gone_is_left_out_and_logged(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
-    urls = [site.url("bad-jsonld.html"), site.url("places/graph.html")]
+    urls = [site.url("no-such-page.html"), site.url("places/graph.html")]
     with caplog.at_level(logging.WARNING, logger=LOG):
         records = crawl({"start_urls": urls, "download_delay": 0, "follow": ["^$"]})
     assert [r["identifier"] for r in records] == ["t-4", "t-5"]
     assert "1 of 2 requested pages gave nothing" in caplog.text
-    assert "bad-jsonld.html (JSONDecodeError" in caplog.text
+    assert "no-such-page.html (HTTP 404)" in caplog.text
 
 
 # --- errors -------------------------------------------------------------------------------
