@@ -261,7 +261,7 @@ class Row:
         self.put(self.content(places(drift=True)))
         return Cell("held", self.drift_needles)
 
-    drift_needles: tuple[str, ...] = ("`name` matched no value", "<https://schema.org/name>")
+    drift_needles: tuple[str, ...] = ("`name` matched no value", "schema.org/name>")
 
 
 class HttpRow(Row):
@@ -506,7 +506,7 @@ class RdfHttp(HttpRow):
     key_needles = ()
     applies = tuple(f for f in FAULTS if f != "missing keys")  # triples have no record key
     published = 2 * N
-    drift_needles = ("<https://schema.org/name>", "renamed")
+    drift_needles = ("schema.org/name>", "renamed")
 
     def options(self) -> str:
         return f'url = "{self.server.url(self.path)}"\nformat = "turtle"\n' + HTTP
@@ -545,7 +545,7 @@ class Sparql(HttpRow):
     key_needles = ("?s ?p ?o",)
     timeout_needles = ("no answer", "within 1 s")
     truncated_needles = ("not valid SPARQL JSON results",)
-    drift_needles = ("<https://schema.org/name>", "renamed")
+    drift_needles = ("schema.org/name>", "renamed")
     published = 2 * N
 
     def options(self) -> str:
