@@ -6,7 +6,9 @@ which need the store once per module (a harvest takes about a second).
 
 from __future__ import annotations
 
+import atexit
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -36,22 +38,45 @@ def copy_demo(root: Path) -> Path:
     return root
 
 
-def harvest_demo(root: Path) -> tuple[HubConfig, OxigraphStore]:
-    """A copy of the demo in `root`, every source harvested and published into its own store."""
-    from hub.demo import build_demo_databases
-    from hub.demo.servers import demo_servers, point_config_at
+_HARVESTED: Path | None = None
 
-    copy_demo(root)
-    build_demo_databases(root)
-    with demo_servers(fixed_ports=False) as urls:
-        point_config_at(root / "hub.toml", urls)
-        config = load_config(root / "hub.toml")
-        store = open_store(config.store_path)
-        load_programme(store, config)
-        for source_id in config.sources:
-            report = run_source(config, store, source_id)
-            assert report.ok, report.summary()
-    return config, store
+
+def _harvested_demo() -> Path:
+    """A folder with the demo harvested and published (config, data, store), made once per
+    test session; `harvest_demo` copies it (a harvest of the 17 sources takes ~10 s)."""
+    global _HARVESTED
+    if _HARVESTED is None:
+        from hub.demo import build_demo_databases
+        from hub.demo.servers import demo_servers, point_config_at
+
+        template = Path(tempfile.mkdtemp(prefix="hub-demo-harvested-")) / "demo"
+        atexit.register(shutil.rmtree, template.parent, True)
+        copy_demo(template)
+        build_demo_databases(template)
+        with demo_servers(fixed_ports=False) as urls:
+            point_config_at(template / "hub.toml", urls)
+            config = load_config(template / "hub.toml")
+            store = open_store(config.store_path)
+            try:
+                load_programme(store, config)
+                for source_id in config.sources:
+                    report = run_source(config, store, source_id)
+                    assert report.ok, report.summary()
+            finally:
+                store.close()
+        _HARVESTED = template
+    return _HARVESTED
+
+
+def harvest_demo(root: Path) -> tuple[HubConfig, OxigraphStore]:
+    """A copy of the demo in `root`, every source harvested and published into its own store.
+
+    Each call gets its own folder and store (a copy of one harvest made per session; the
+    data folder holds only paths relative to it), so a test may change its copy freely.
+    """
+    shutil.copytree(_harvested_demo(), root, dirs_exist_ok=True)
+    config = load_config(root / "hub.toml")
+    return config, open_store(config.store_path)
 
 
 @contextmanager
