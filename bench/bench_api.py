@@ -603,7 +603,7 @@ def wait_ready(port: int, timeout: float = 120.0) -> None:
 
 
 # -- the questions ---------------------------------------------------------------
-SCHEMA = "https://schema.org/"
+SCHEMA = "http://schema.org/"
 MH = "https://w3id.org/marittimo-hub/ns#"
 REGION = "https://hub.example.org/id/programme/region/"
 

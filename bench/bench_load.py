@@ -58,7 +58,7 @@ HUB = [sys.executable, "-m", "hub.cli"]
 SOURCE = "itinera-trails"  # a local GeoJSON file: the bench edits its copy between runs
 DATA_FILE = Path("hub/demo/data/itinera-trails.geojson")
 ACCOUNT = "loadbench"
-PREFIXES = "PREFIX schema: <https://schema.org/>\nPREFIX mh: <https://w3id.org/marittimo-hub/ns#>\n"
+PREFIXES = "PREFIX schema: <http://schema.org/>\nPREFIX mh: <https://w3id.org/marittimo-hub/ns#>\n"
 SPARQL = {
     "sparql graphs": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
     "sparql names": PREFIXES

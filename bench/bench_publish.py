@@ -49,7 +49,7 @@ TOWNS = [
 ]
 CATEGORIES = ["nature", "culture", "food-and-wine", "sea-and-coast", "outdoor", "events"]
 BASE = "https://hub.example.org/"
-SCHEMA = "https://schema.org/"
+SCHEMA = "http://schema.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 MAPPING = """\
@@ -70,7 +70,7 @@ mappings:
 
 SHAPES = """\
 @prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix schema: <https://schema.org/> .
+@prefix schema: <http://schema.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
 @prefix b: <https://example.org/bench#> .

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 TRIPLES_PER_ENTITY = 5
-SCHEMA = "https://schema.org/"
+SCHEMA = "http://schema.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 CONFIG = """\
 [hub]

@@ -25,14 +25,14 @@ import requests
 QUERIES = {
     "count per graph": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
     "places in a town (100)": (
-        'SELECT ?s ?name WHERE { ?s <https://schema.org/addressLocality> "Lucca" ; '
-        "<https://schema.org/name> ?name } LIMIT 100"
+        'SELECT ?s ?name WHERE { ?s <http://schema.org/addressLocality> "Lucca" ; '
+        "<http://schema.org/name> ?name } LIMIT 100"
     ),
     "one entity": "SELECT ?p ?o WHERE { <https://hub.example.org/id/src-3/b333> ?p ?o }",
     "text filter (20)": (
-        'SELECT ?s WHERE { ?s <https://schema.org/name> ?n FILTER(CONTAINS(?n, "Luogo 4242")) } LIMIT 20'
+        'SELECT ?s WHERE { ?s <http://schema.org/name> ?n FILTER(CONTAINS(?n, "Luogo 4242")) } LIMIT 20'
     ),
-    "10,000 rows": "SELECT ?s ?n WHERE { ?s <https://schema.org/name> ?n } LIMIT 10000",
+    "10,000 rows": "SELECT ?s ?n WHERE { ?s <http://schema.org/name> ?n } LIMIT 10000",
 }
 TOWNS = ["Lucca", "Pisa", "Genova", "Cagliari", "Ajaccio", "Bastia", "Nice", "Toulon"]
 
@@ -45,16 +45,16 @@ def generate(path: Path, places: int) -> None:
             s = f"<https://hub.example.org/id/src-{i % 10}/b{i}>"
             town = rng.choice(TOWNS)
             for p, o in (
-                ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "<https://schema.org/Place>"),
-                ("https://schema.org/name", f'"Luogo {i}"@it'),
-                ("https://schema.org/identifier", f'"b{i}"'),
-                ("https://schema.org/addressLocality", f'"{town}"'),
+                ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "<http://schema.org/Place>"),
+                ("http://schema.org/name", f'"Luogo {i}"@it'),
+                ("http://schema.org/identifier", f'"b{i}"'),
+                ("http://schema.org/addressLocality", f'"{town}"'),
                 (
-                    "https://schema.org/latitude",
+                    "http://schema.org/latitude",
                     f'"{rng.uniform(41, 44):.4f}"^^<http://www.w3.org/2001/XMLSchema#decimal>',
                 ),
                 (
-                    "https://schema.org/longitude",
+                    "http://schema.org/longitude",
                     f'"{rng.uniform(7, 11):.4f}"^^<http://www.w3.org/2001/XMLSchema#decimal>',
                 ),
                 (

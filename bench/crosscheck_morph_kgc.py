@@ -83,11 +83,8 @@ def morph_graph(case: Path, python: str) -> Graph:
         if not out.exists():
             return Graph()
         # Morph-KGC's YARRRML reader maps the `schema:` prefix to http://schema.org/ whatever
-        # the mapping declares; put back the https namespace the mapping asked for.
-        text = out.read_text(encoding="utf-8").replace(
-            "<http://schema.org/", "<https://schema.org/"
-        )
-        return Graph().parse(data=text, format="nt")
+        # the mapping declares: the hub's own `schema:` since decisions #28.
+        return Graph().parse(data=out.read_text(encoding="utf-8"), format="nt")
 
 
 def main() -> None:

@@ -57,9 +57,11 @@ def recover(config: HubConfig, store: Store) -> None:
     and the dumps up to date."""
     from hub.feed import sync as sync_feed
     from hub.pipeline.dumps import sync_dumps
+    from hub.pipeline.migrate import migrate_schema_namespace
     from hub.readmodel import sync
 
     Publisher(config, store).recover()
+    migrate_schema_namespace(config, store)  # https://schema.org/ -> http:// (decisions #28)
     for source_id, done in sync(config).items():
         if not done.startswith(("up to date", "not published")):
             log.info("read model: %s %s", source_id, done)
@@ -303,6 +305,11 @@ _FORMATS = {
 
 
 def cmd_query(config: HubConfig, args: argparse.Namespace) -> int:
+    from hub.iris import schema_namespace_warning
+
+    warning = schema_namespace_warning(args.sparql)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     with _store(config, read_only=True) as store:
         result = store.query(args.sparql)
         if isinstance(result, ox.QueryBoolean):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from hub.util.sparql_text import mentions_namespace
+
 MH = "https://w3id.org/marittimo-hub/ns#"
-SCHEMA = "https://schema.org/"
+SCHEMA = "http://schema.org/"
+"""schema.org's namespace as its own JSON-LD context expands it (docs/decisions.md #28)."""
+SCHEMA_OTHER_SPELLING = "https://schema.org/"
+"""The spelling the hub's data never uses: queries naming it get a warning."""
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -28,6 +33,17 @@ PREFIXES = {
     "owl": "http://www.w3.org/2002/07/owl#",
     "foaf": "http://xmlns.com/foaf/0.1/",
 }
+
+
+def schema_namespace_warning(query: str) -> str | None:
+    """What to tell the author of a query that names the other spelling of schema.org."""
+    if not mentions_namespace(query, SCHEMA_OTHER_SPELLING):
+        return None
+    return (
+        f"the query uses {SCHEMA_OTHER_SPELLING}, but the hub's data uses {SCHEMA} (the "
+        f"namespace schema.org's own JSON-LD context expands to); write PREFIX schema: <{SCHEMA}>. "
+        "The query was run as written, so its schema.org terms match nothing"
+    )
 
 
 class Iris:

@@ -84,7 +84,7 @@ def test_demo_sources_all_publish_and_conform(demo_config: HubConfig, capsys: py
     values = " ".join(
         f"(<{base}id/stratus-sites/{s}> <{base}id/smartdest-offer/{o}>)" for s, o in SAME_PLACES.items()
     )
-    query = f"""PREFIX schema: <https://schema.org/>
+    query = f"""PREFIX schema: <http://schema.org/>
     SELECT ?a ?b ?la ?lb ?oa ?ob WHERE {{ ?a schema:latitude ?la ; schema:longitude ?oa .
       ?b schema:latitude ?lb ; schema:longitude ?ob . VALUES (?a ?b) {{ {values} }} }}"""
     assert hub(demo_config, "query", "--format", "json", query) == 0
@@ -101,7 +101,7 @@ def test_demo_content_is_multilingual_and_in_the_five_regions(demo_config: HubCo
     capsys.readouterr()
     query = """PREFIX mh: <https://w3id.org/marittimo-hub/ns#>
     SELECT (COUNT(DISTINCT ?r) AS ?regions) (COUNT(DISTINCT lang(?name)) AS ?langs) WHERE {
-      ?e mh:region ?r . ?e <https://schema.org/name> ?name }"""
+      ?e mh:region ?r . ?e <http://schema.org/name> ?name }"""
     assert hub(demo_config, "query", "--format", "json", query) == 0
     row = json.loads(capsys.readouterr().out)["results"]["bindings"][0]
     assert int(row["regions"]["value"]) == 5

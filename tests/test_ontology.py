@@ -28,7 +28,7 @@ BASE = "https://hub.example.org/"
 PROGRAMME_BASE = f"{BASE}id/programme/"
 
 MH = Namespace("https://w3id.org/marittimo-hub/ns#")
-SCHEMA = Namespace("https://schema.org/")
+SCHEMA = Namespace("http://schema.org/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 THEME = "https://w3id.org/marittimo-hub/theme/"
 CATEGORY = "https://w3id.org/marittimo-hub/category/"

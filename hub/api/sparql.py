@@ -30,7 +30,7 @@ from hub.api.page import sparql_page
 from hub.api.results import QueryRequest, run_query
 from hub.api.service import service_triples
 from hub.config import HubConfig
-from hub.iris import Iris
+from hub.iris import Iris, schema_namespace_warning
 from hub.store import Store
 
 router = APIRouter(tags=["sparql"])
@@ -50,6 +50,8 @@ HOW_TO_QUERY = (
     "no query given; send one as `?query=...` (GET), as the form field `query` "
     f"(POST {FORM}), or as the body of a POST with Content-Type {SPARQL_QUERY}"
 )
+WARNING_HEADER = "X-Hub-Warning"
+"""A query answered as written, with something its author should know (decisions #28)."""
 READ_ONLY = (
     "this SPARQL endpoint is read-only: updates (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ...) "
     "are not accepted; the hub changes its data only by harvesting and publishing sources"
@@ -76,6 +78,10 @@ or by `format=` (or `output=`, as SPARQLWrapper sends) which overrides it: a sho
 media types. {_formats_doc()} A graph asked for with only `application/sparql-results+json`
 (or `application/json`) comes as JSON-LD, with the XML results types as RDF/XML. Nothing
 acceptable gives 406.
+
+**schema.org namespace.** The data uses `http://schema.org/` (what schema.org's JSON-LD
+context expands to). A query naming `https://schema.org/` is run as written and its
+answer carries an `X-Hub-Warning` header (and `Warning: 299`) saying which to use.
 
 **Limits.** Updates are refused (403), as is `SERVICE`. A result larger than the
 endpoint's size limit gives 413, never a truncated result.
@@ -190,7 +196,13 @@ async def _answer(request: Request, store: Store, query: QueryRequest) -> Respon
     limit = request.app.state.max_result_bytes
     with observe_query(request):
         result = await run_in_threadpool(run_query, store, query, limit)
-    return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+    headers = {"Vary": "Accept"}
+    warning = schema_namespace_warning(query.query)
+    if warning:
+        headers[WARNING_HEADER] = warning
+        headers["Warning"] = f'299 - "{warning}"'
+        headers["Access-Control-Expose-Headers"] = WARNING_HEADER  # for query pages elsewhere
+    return Response(result.body, media_type=result.media_type, headers=headers)
 
 
 def _page(request: Request, config: HubConfig) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from hub.errors import MappingError
-from hub.iris import PREFIXES, RDF, Iris
+from hub.iris import PREFIXES, RDF, SCHEMA, SCHEMA_OTHER_SPELLING, Iris
 from hub.mapping.functions import (
     BARE_NAMES,
     FUNCTION_PREFIXES,
@@ -899,6 +899,13 @@ class _Compiler:
                 raise self.fail(
                     line_of(prefixes, prefix),
                     f"prefix `{prefix}:` is built in (the hub's IRIs); choose another name",
+                )
+            if iri.lower().startswith(SCHEMA_OTHER_SPELLING):
+                raise self.fail(
+                    line_of(prefixes, prefix),
+                    f"prefix `{prefix}:` maps to {SCHEMA_OTHER_SPELLING}, which the hub's data "
+                    f"never uses; schema.org is {SCHEMA} (built in as `schema:`, "
+                    "docs/decisions.md #28): drop the line or write that namespace",
                 )
             self.prefixes[prefix] = iri
         external = doc.get("external") or {}

@@ -14,9 +14,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from hub.errors import MappingError
-from hub.iris import Iris
+from hub.iris import SCHEMA, SCHEMA_OTHER_SPELLING, Iris
 from hub.store.oxigraph import OxigraphStore
 from hub.util.ntriples import ntriples_chunks
+from hub.util.sparql_text import mentions_namespace
 
 PLACEHOLDERS = ("id", "hubid", "programme")
 
@@ -44,6 +45,14 @@ def load_construct(path: Path, *, source_id: str, iris: Iris, display: str) -> s
         ) from None
     if not isinstance(parsed, ox.QueryTriples):
         raise MappingError(display, None, "an .rq mapping must be a CONSTRUCT query")
+    if mentions_namespace(text, SCHEMA_OTHER_SPELLING):
+        at = text.lower().find(SCHEMA_OTHER_SPELLING)
+        raise MappingError(
+            display,
+            text.count("\n", 0, at) + 1 if at >= 0 else None,
+            f"names {SCHEMA_OTHER_SPELLING}, which the hub's data never uses; schema.org is "
+            f"{SCHEMA} (docs/decisions.md #28): write PREFIX schema: <{SCHEMA}>",
+        )
     return text
 
 

@@ -28,7 +28,7 @@ class Published:
     changes: ChangeCounts
     removed: Path | None = None
     added: Path | None = None
-    reason: str = "run"  # run | approve | rollback | recovery
+    reason: str = "run"  # run | approve | rollback | recovery | migration
 
 
 @dataclass(frozen=True)

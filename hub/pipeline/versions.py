@@ -3,7 +3,10 @@
 Sorted files make the change between two versions a linear merge in constant
 memory, and an unchanged harvest an empty change set. Blank nodes are replaced by
 skolem IRIs (`<base>.well-known/genid/<source>/<label>`, RDF 1.1 §3.5): a change set
-is applied with DELETE DATA, which cannot name blank nodes.
+is applied with DELETE DATA, which cannot name blank nodes. XSD-typed literals are
+written in the canonical form Oxigraph stores them in (`"10.6110"^^xsd:decimal` is
+`"10.611"`), so a version holds exactly the triples the store gives back, and what is
+derived from it (read model, JSON-LD, change feed, dumps) is the store's data.
 
     >>> sort_version(Path("run.unsorted"), Path("run.nt"), genid="https://h/.well-known/genid/s/")  # doctest: +SKIP
     1750000
@@ -20,12 +23,18 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+import pyoxigraph as ox
 
 # Lines per in-memory run of the external sort (~150 MB of Python bytes at most).
 RUN_LINES = 1_000_000
 _BNODE_SUBJECT = re.compile(rb"^_:(\S+) ")
 _BNODE_OBJECT = re.compile(rb" _:(\S+) \.\s*$")
+_XSD = b"http://www.w3.org/2001/XMLSchema#"
+_TYPED = re.compile(rb'^(.* )"([^"\\]*)"\^\^<(http://www\.w3\.org/2001/XMLSchema#[A-Za-z]+)> \.$')
+_ANY = ox.NamedNode("urn:x-hub:canonical")
 
 
 @dataclass(frozen=True)
@@ -47,12 +56,38 @@ def _skolemize(line: bytes, genid: bytes) -> bytes:
     return _BNODE_OBJECT.sub(lambda m: b" <" + genid + m.group(1) + b"> .", line)
 
 
+@lru_cache(maxsize=1 << 16)
+def canonical_value(lexical: str, datatype: str) -> str:
+    """The lexical form Oxigraph stores an XSD-typed literal in (itself when invalid).
+
+    >>> canonical_value("10.6110", "http://www.w3.org/2001/XMLSchema#decimal")
+    '10.611'
+    """
+    store = ox.Store()
+    store.add(ox.Quad(_ANY, _ANY, ox.Literal(lexical, datatype=ox.NamedNode(datatype))))
+    return next(iter(store)).object.value
+
+
+def canonical_line(line: bytes) -> bytes:
+    """An N-Triples line (no newline) with its XSD-typed object in canonical form."""
+    if _XSD not in line or line.endswith(b"#string> ."):
+        return line
+    found = _TYPED.match(line)
+    if found is None:
+        return line
+    head, lexical, datatype = found.groups()
+    value = canonical_value(lexical.decode("utf-8"), datatype.decode("ascii"))
+    if value.encode("utf-8") == lexical:
+        return line
+    return head + b'"' + value.encode("utf-8") + b'"^^<' + datatype + b"> ."
+
+
 def _lines(path: Path, genid: bytes) -> Iterator[bytes]:
     with path.open("rb") as data:
         for line in data:
             line = line.strip()
             if line and not line.startswith(b"#"):
-                yield _skolemize(line, genid) + b"\n"
+                yield canonical_line(_skolemize(line, genid)) + b"\n"
 
 
 def _unique(lines: Iterable[bytes]) -> Iterator[bytes]:
@@ -72,7 +107,8 @@ def _write_run(lines: list[bytes], folder: Path) -> Path:
 
 
 def sort_version(source: Path, target: Path, *, genid: str) -> int:
-    """Write `source`'s N-Triples to `target` sorted, unique and skolemized; the line count.
+    """Write `source`'s N-Triples to `target` sorted, unique, skolemized and with canonical
+    XSD literals; the line count.
 
     Memory stays bounded: runs of RUN_LINES lines are sorted apart and merged.
     The target appears whole or not at all (written aside, then renamed).

@@ -7,11 +7,13 @@ ones, so a reader (WAL) sees the old source or the new one, never a mix.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import secrets
 import sqlite3
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from hub.config import HubConfig
 from hub.errors import HubError
+from hub.feed._derive import entity_lines, group_version
 from hub.iris import Iris
 from hub.layout import DataLayout
 from hub.readmodel._extract import (
@@ -63,7 +66,9 @@ class _Writer:
         self.count = 0
         self.facets: Counter[tuple[str, str]] = Counter()
         self.cells: dict[tuple[str, str, str, str], list[int]] = {}  # key -> [cell id, entities]
-        self._rows: dict[str, list[tuple]] = {k: [] for k in ("e", "d", "f", "g", "p", "l", "x")}
+        self._rows: dict[str, list[tuple]] = {
+            k: [] for k in ("e", "d", "f", "g", "p", "l", "x", "t")
+        }
 
     def add(self, entity: Entity, published: str) -> None:
         """Queue one entity's rows; write them in batches."""
@@ -131,6 +136,10 @@ class _Writer:
         descriptions = "\n".join(entity.descriptions.values())
         self._rows["d"].append((rowid, _compact(doc), names, descriptions))
         self._rows["x"].append((rowid, names, descriptions))
+        lines = self.conn.execute(
+            "SELECT line FROM temp.lines WHERE owner = ? ORDER BY line", (entity.iri,)
+        )
+        self._rows["t"].append((rowid, zlib.compress(b"".join(line + b"\n" for (line,) in lines))))
         for town in towns:
             self._rows["f"].append(("municipality", town, rowid))
         for facet, values in (
@@ -156,6 +165,7 @@ class _Writer:
             "p": "INSERT INTO pts VALUES (?, ?, ?, ?, ?)",
             "l": "INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             "f": "INSERT OR IGNORE INTO facets VALUES (?, ?, ?)",
+            "t": "INSERT INTO triples VALUES (?, ?)",
         }
         for key, sql in statements.items():
             if self._rows[key]:
@@ -175,6 +185,21 @@ class _Writer:
         )
 
 
+def stage_entity_lines(conn: sqlite3.Connection, ntriples: Path, prefix: str) -> None:
+    """Stage every line of the version with the entity it belongs to (TEMP table `lines`).
+
+    Ownership is the change feed's (`hub.feed._derive`): the entity's node, its
+    sub-resources (`<entity>/address`, `…#geo`) and the skolem nodes reached from them.
+    """
+    conn.execute("DROP TABLE IF EXISTS temp.lines")
+    conn.execute("CREATE TEMP TABLE lines(owner TEXT NOT NULL, line BLOB NOT NULL)")
+    grouping = group_version(ntriples, prefix)
+    rows = entity_lines(ntriples, grouping, set(grouping.digests))
+    while batch := list(itertools.islice(rows, _BATCH * 10)):
+        conn.executemany("INSERT INTO temp.lines VALUES (?, ?)", batch)
+    conn.execute("CREATE INDEX temp.lines_owner ON lines(owner, line)")
+
+
 def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> None:
     """Delete every row of a source (inside the caller's transaction)."""
     low, high = slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
@@ -183,7 +208,7 @@ def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> None:
         "SELECT 'delete', id, names, descriptions FROM docs WHERE id BETWEEN ? AND ?",
         (low, high),
     )
-    for table in ("docs", "entities", "geo", "pts", "locs"):
+    for table in ("docs", "triples", "entities", "geo", "pts", "locs"):
         conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (low, high))
     facets = conn.execute(
         "SELECT facet, value FROM facet_counts WHERE source = ? AND facet = 'municipality'",
@@ -259,6 +284,7 @@ def rebuild_source(
         ) from None
     try:
         stage_triples(conn, ntriples)
+        stage_entity_lines(conn, ntriples, iris.entity_prefix(source_id))
         entities = staged_entities(conn, iris.entity_prefix(source_id), programme_classes(config))
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -289,6 +315,7 @@ def rebuild_source(
             raise
         conn.execute("DROP TABLE IF EXISTS temp.stage")
         conn.execute("DROP TABLE IF EXISTS temp.ents")
+        conn.execute("DROP TABLE IF EXISTS temp.lines")
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except (sqlite3.Error, SyntaxError, OSError) as exc:  # SyntaxError: bad N-Triples
         raise ReadModelError(

@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -146,6 +147,19 @@ class Snapshot:
     def entity(self, uid: str) -> EntityRow | None:
         """One entity by id (`source/key`)."""
         return entity_row(self.conn, uid)
+
+    def triples(self, rows: list[EntityRow]) -> dict[int, bytes]:
+        """The published N-Triples of each row's entity (its node, sub-resources, skolems)."""
+        found: dict[int, bytes] = {}
+        ids = [row.id for row in rows]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for rowid, blob in self.conn.execute(
+                f"SELECT id, nt FROM triples WHERE id IN ({marks})", chunk
+            ):
+                found[int(rowid)] = zlib.decompress(blob)
+        return found
 
     def programme(self, kind: str) -> dict[str, dict[str, Any]]:
         """The programme's documents of one kind (project, working_group, region, theme, category, scheme, class)."""

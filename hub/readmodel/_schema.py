@@ -8,6 +8,9 @@ a rebuild and each read transaction sees one committed state.
                   how many entities share it; every entity is in exactly one cell
     entities      one narrow row per entity: its cell, sort keys, filters, coordinates
     docs          the entity's JSON document and the text that FTS indexes
+    triples       the entity's own triples as published (N-Triples, zlib): its node, its
+                  sub-resources and skolem nodes, grouped as the change feed groups them;
+                  the JSON-LD answers are these, so they equal the data (decisions #29)
     facets        (municipality, entity): drives municipality filters
     facet_counts  entities per (source, facet, value)
     fts           FTS5 over names and descriptions in every language (content: docs)
@@ -31,7 +34,7 @@ from hub.config import HubConfig
 from hub.layout import DataLayout
 from hub.readmodel._text import LANGS
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 SLOT_BITS = 32
 """Entity ids are `slot << SLOT_BITS | n`: each source owns one id range."""
 
@@ -84,6 +87,7 @@ CREATE INDEX entities_cell_updated ON entities(cell, updated, uid);
 {_SORT_INDEXES}
 CREATE TABLE docs(id INTEGER PRIMARY KEY, doc TEXT NOT NULL, names TEXT NOT NULL,
                   descriptions TEXT NOT NULL);
+CREATE TABLE triples(id INTEGER PRIMARY KEY, nt BLOB NOT NULL);
 CREATE TABLE facets(facet TEXT NOT NULL, value TEXT NOT NULL, entity INTEGER NOT NULL,
                     PRIMARY KEY (facet, value, entity)) WITHOUT ROWID;
 CREATE TABLE facet_counts(source TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL,

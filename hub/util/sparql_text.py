@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["declares_dataset", "keywords_only", "with_base"]
+__all__ = [
+    "declares_dataset",
+    "keywords_only",
+    "mentions_namespace",
+    "with_base",
+]
 
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
@@ -49,6 +54,23 @@ def declares_dataset(query: str) -> bool:
     False
     """
     return bool(_FROM.search(keywords_only(query)))
+
+
+def mentions_namespace(query: str, namespace: str) -> bool:
+    """Whether an IRI or a string of the query starts with `namespace` (comments do not count).
+
+    >>> mentions_namespace("PREFIX s: <https://schema.org/> SELECT * { ?x a s:Place }", "https://schema.org/")
+    True
+    >>> mentions_namespace("# not <https://schema.org/>\nSELECT * { ?s ?p ?o }", "https://schema.org/")
+    False
+    """
+    decoded = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
+    needle = namespace.lower()
+    for token in _NOT_KEYWORDS.finditer(decoded):
+        text = token.group(0)
+        if text[:1] in "<\"'" and needle in text.lower():
+            return True
+    return False
 
 
 def with_base(query: str, base_iri: str) -> str:

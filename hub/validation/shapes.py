@@ -278,7 +278,7 @@ class Namer:
         self._by_length = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
 
     def short(self, iri: str) -> str:
-        """`https://schema.org/name` -> `schema:name` (or `<iri>` when no prefix fits)."""
+        """`http://schema.org/name` -> `schema:name` (or `<iri>` when no prefix fits)."""
         for prefix, ns in self._by_length:
             if ns and iri.startswith(ns):
                 local = iri[len(ns) :]
@@ -669,7 +669,9 @@ def _check_regex(parser: _Parser, node: object, pattern: str, flags: str) -> Non
 def parse_shapes(source: str | FsPath) -> Shapes:
     """Parse a SHACL Turtle file (a path) or Turtle text into `Shapes`."""
     text, name = _read(source)
-    graph = Graph()
+    # "core" only: rdflib's default bindings include `schema:` for https://schema.org/,
+    # which would push the file's own `schema:` (http://schema.org/) to `schema1:`.
+    graph = Graph(bind_namespaces="core")
     try:
         graph.parse(data=text, format="turtle")
     except Exception as exc:  # rdflib raises many kinds of parse errors

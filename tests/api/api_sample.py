@@ -9,7 +9,7 @@ GRAPH_A = f"{BASE}graph/alpha"
 GRAPH_B = f"{BASE}graph/beta"
 
 PREFIXES = """\
-@prefix schema: <https://schema.org/> .
+@prefix schema: <http://schema.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix geo: <http://www.opengis.net/ont/geosparql#> .
 """

@@ -14,7 +14,7 @@ from SPARQLWrapper import JSON, POST, POSTDIRECTLY, TURTLE, XML, SPARQLWrapper
 
 from tests.api.api_sample import ALPHA, BETA, GRAPH_A
 
-SELECT = "SELECT ?s ?name WHERE { ?s <https://schema.org/name> ?name } ORDER BY ?name"
+SELECT = "SELECT ?s ?name WHERE { ?s <http://schema.org/name> ?name } ORDER BY ?name"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
@@ -53,7 +53,7 @@ def test_sparqlwrapper_select_xml_with_default_graph(live_url: str) -> None:
 
 def test_sparqlwrapper_ask(live_url: str) -> None:
     sparql = SPARQLWrapper(live_url)
-    sparql.setQuery("ASK { ?s a <https://schema.org/TouristAttraction> }")
+    sparql.setQuery("ASK { ?s a <http://schema.org/TouristAttraction> }")
     sparql.setReturnFormat(JSON)
     assert sparql.queryAndConvert()["boolean"] is True
 

@@ -40,8 +40,8 @@ from hub.store import HttpStore, OxigraphStore, Store
 from hub.store.server import OxigraphServer
 from tests.api.api_sample import ALPHA, BETA, GRAPH_A, GRAPH_B
 
-SELECT = "SELECT ?name WHERE { ?s <https://schema.org/name> ?name } ORDER BY ?name"
-ASK = "ASK { ?s a <https://schema.org/LodgingBusiness> }"
+SELECT = "SELECT ?name WHERE { ?s <http://schema.org/name> ?name } ORDER BY ?name"
+ASK = "ASK { ?s a <http://schema.org/LodgingBusiness> }"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 NAMES = ["Faro di Livorno", 'Hôtel "La Mer", Calvi', "Torre di Calafuria", "Tour de Calafuria"]
 
@@ -160,6 +160,6 @@ def test_rdflib_sparqlstore_select_ask_construct(
     graph = rdflib.Graph(SPARQLStore(endpoint, returnFormat=return_format, method=method))
     assert [str(r.name) for r in graph.query(SELECT)] == NAMES
     assert graph.query(ASK).askAnswer is True
-    assert graph.query("ASK { ?s a <https://schema.org/Nothing> }").askAnswer is False
+    assert graph.query("ASK { ?s a <http://schema.org/Nothing> }").askAnswer is False
     # rdflib asks a CONSTRUCT with its results type only (JSON: JSON-LD comes back)
     assert isomorphic(graph.query(CONSTRUCT).graph, both_graphs())

@@ -28,7 +28,7 @@ SCRIPT = NODE_DIR / "comunica-query.mjs"
 PACKAGE = NODE_DIR / "node_modules" / "@comunica" / "query-sparql" / "package.json"
 INSTALL = "npm install --no-save --no-package-lock --prefix .ci/node"  # .ci/node/package.json
 
-PREFIXES = "PREFIX schema: <https://schema.org/>\nPREFIX mh: <https://w3id.org/marittimo-hub/ns#>\n"
+PREFIXES = "PREFIX schema: <http://schema.org/>\nPREFIX mh: <https://w3id.org/marittimo-hub/ns#>\n"
 # Names in every language (language tags), decimals, dates, IRIs and plain strings.
 SELECT = (
     PREFIXES

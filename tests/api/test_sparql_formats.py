@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 
 from tests.api.api_sample import ALPHA, BETA, GRAPH_B
 
-SELECT = "SELECT ?s ?name WHERE { ?s <https://schema.org/name> ?name } ORDER BY ?s ?name"
+SELECT = "SELECT ?s ?name WHERE { ?s <http://schema.org/name> ?name } ORDER BY ?s ?name"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 RES = "{http://www.w3.org/2005/sparql-results#}"
 
@@ -109,7 +109,7 @@ def test_format_parameter_overrides_accept(client: TestClient, name: str, media_
     ],
 )
 def test_ask_in_every_result_format(client: TestClient, media_type: str, expected: bytes) -> None:
-    query = "ASK { ?s a <https://schema.org/LodgingBusiness> }"
+    query = "ASK { ?s a <http://schema.org/LodgingBusiness> }"
     res = client.get("/sparql", params={"query": query}, headers={"Accept": media_type})
     assert res.status_code == 200
     assert expected in res.content.replace(b" ", b"")

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.api.api_sample import GRAPH_A, GRAPH_B
 
-NAMES = "SELECT ?name WHERE { ?s <https://schema.org/name> ?name } ORDER BY ?name"
+NAMES = "SELECT ?name WHERE { ?s <http://schema.org/name> ?name } ORDER BY ?name"
 JSON = "application/sparql-results+json"
 
 

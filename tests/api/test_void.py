@@ -19,7 +19,7 @@ from hub.store import OxigraphStore
 from tests.api.demo_hub import harvest_demo
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
-SCHEMA = rdflib.Namespace("https://schema.org/")
+SCHEMA = rdflib.Namespace("http://schema.org/")
 MH = rdflib.Namespace("https://w3id.org/marittimo-hub/ns#")
 CC_BY = rdflib.URIRef("https://creativecommons.org/licenses/by/4.0/")
 

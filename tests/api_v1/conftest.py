@@ -113,7 +113,7 @@ def select(hub: DemoHub, sparql: str) -> list[dict[str, str]]:
     return [{k: v.value for k, v in row.items()} for row in hub.store.select(sparql)]
 
 
-PREFIXES = """PREFIX schema: <https://schema.org/>
+PREFIXES = """PREFIX schema: <http://schema.org/>
 PREFIX mh: <https://w3id.org/marittimo-hub/ns#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 """
@@ -135,10 +135,10 @@ def entity_ids(hub: DemoHub, pattern: str = "") -> set[str]:
         SELECT DISTINCT ?e WHERE {{
           GRAPH ?g {{ ?e a ?t . {pattern} }}
           FILTER(STRSTARTS(STR(?g), "{base}graph/") && ?g != <{base}graph/programme>)
-          FILTER((STRSTARTS(STR(?t), "https://schema.org/")
+          FILTER((STRSTARTS(STR(?t), "http://schema.org/")
                   && ?t NOT IN (schema:PostalAddress, schema:GeoCoordinates, schema:Offer))
                  || EXISTS {{ GRAPH <{base}graph/programme> {{ ?t rdfs:subClassOf+ ?super }}
-                             FILTER(STRSTARTS(STR(?super), "https://schema.org/")) }})
+                             FILTER(STRSTARTS(STR(?super), "http://schema.org/")) }})
           FILTER(STRSTARTS(STR(?e), CONCAT(REPLACE(STR(?g), "/graph/", "/id/"), "/")))
         }}""",
     )

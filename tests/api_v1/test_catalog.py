@@ -78,7 +78,7 @@ def test_types(client: TestClient, demo_hub: DemoHub) -> None:
     assert {name: item["count"] for name, item in items.items()} == dict(listed)
     for name in ("TouristAttraction", "Event", "LodgingBusiness"):
         assert items[name]["count"] == len(entity_ids(demo_hub, f"?e a schema:{name} ."))
-        assert items[name]["iri"] == "https://schema.org/" + name
+        assert items[name]["iri"] == "http://schema.org/" + name
     assert items["TouristAttraction"]["label"] == "Tourist attraction"
     network = items["mh:OperatorNetwork"]
     assert network["iri"] == "https://w3id.org/marittimo-hub/ns#OperatorNetwork"

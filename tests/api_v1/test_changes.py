@@ -317,7 +317,7 @@ def test_ldes_pages_parse_and_link_with_tree_relations(
     # an added member carries the entity's own triples (its name) on the version object
     first = pages[0]
     member = next(first.quads_for_pattern(None, ox.NamedNode(TREE + "member"), None)).object
-    assert list(first.quads_for_pattern(member, ox.NamedNode("https://schema.org/name"), None))
+    assert list(first.quads_for_pattern(member, ox.NamedNode("http://schema.org/name"), None))
 
 
 def test_the_demo_feed_rebuilds_every_source(demo_hub: DemoHub) -> None:
@@ -339,16 +339,16 @@ def test_blank_nodes_and_sub_resources_belong_to_their_entity(tmp_path) -> None:
     prefix = "https://h/id/s/"
     genid = "https://h/.well-known/genid/s/"
     lines = [
-        f'<{prefix}a> <https://schema.org/name> "A" .',
-        f"<{prefix}a> <https://schema.org/address> <{prefix}a/address> .",
-        f'<{prefix}a/address> <https://schema.org/addressLocality> "Bastia" .',
-        f"<{prefix}a> <https://schema.org/offers> <{genid}b1> .",
-        f'<{genid}b1> <https://schema.org/price> "5"^^<http://www.w3.org/2001/XMLSchema#decimal> .',
-        f"<{genid}b1> <https://schema.org/seller> <{genid}b2> .",
-        f'<{genid}b2> <https://schema.org/name> "nested" .',
-        f'<{prefix}b#geo> <https://schema.org/latitude> "1" .',
-        f'<{genid}orphan> <https://schema.org/name> "alone" .',
-        '<https://elsewhere.org/x> <https://schema.org/name> "X" .',
+        f'<{prefix}a> <http://schema.org/name> "A" .',
+        f"<{prefix}a> <http://schema.org/address> <{prefix}a/address> .",
+        f'<{prefix}a/address> <http://schema.org/addressLocality> "Bastia" .',
+        f"<{prefix}a> <http://schema.org/offers> <{genid}b1> .",
+        f'<{genid}b1> <http://schema.org/price> "5"^^<http://www.w3.org/2001/XMLSchema#decimal> .',
+        f"<{genid}b1> <http://schema.org/seller> <{genid}b2> .",
+        f'<{genid}b2> <http://schema.org/name> "nested" .',
+        f'<{prefix}b#geo> <http://schema.org/latitude> "1" .',
+        f'<{genid}orphan> <http://schema.org/name> "alone" .',
+        '<https://elsewhere.org/x> <http://schema.org/name> "X" .',
     ]
     version = tmp_path / "v.nt"
     version.write_text("\n".join(sorted(lines)) + "\n")

@@ -26,7 +26,14 @@ def test_no_filter_lists_every_entity(client: TestClient, demo_hub: DemoHub) -> 
 
 
 @pytest.mark.parametrize(
-    "value", ["TouristTrip", "Event", "schema:LodgingBusiness", "https://schema.org/Store"]
+    "value",
+    [
+        "TouristTrip",
+        "Event",
+        "schema:LodgingBusiness",
+        "http://schema.org/Store",
+        "https://schema.org/Store",
+    ],
 )
 def test_type(client: TestClient, demo_hub: DemoHub, value: str) -> None:
     local = value.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
@@ -148,7 +155,7 @@ def _text_oracle(hub: DemoHub, *words: str) -> set[str]:
         )
 
     rows = hub.store.select(
-        "SELECT ?e ?t WHERE { GRAPH ?g { ?e <https://schema.org/name>|<https://schema.org/description> ?t } }"
+        "SELECT ?e ?t WHERE { GRAPH ?g { ?e <http://schema.org/name>|<http://schema.org/description> ?t } }"
     )
     texts: dict[str, str] = {}
     for row in rows:

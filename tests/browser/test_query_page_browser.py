@@ -9,7 +9,7 @@ from hub.api.page import examples
 
 EXAMPLES = {e.id: e for e in examples()}
 BASE = "https://hub.example.org/"
-MALFORMED = "PREFIX schema: <https://schema.org/>\nSELECT ?s WHERE {\n  ?s schema:name\n}\n"
+MALFORMED = "PREFIX schema: <http://schema.org/>\nSELECT ?s WHERE {\n  ?s schema:name\n}\n"
 
 
 def test_example_runs_and_shows_a_table_with_links(page: Any, hub_url: str) -> None:
@@ -42,6 +42,18 @@ def test_malformed_query_shows_the_parser_error_and_the_line(page: Any, hub_url:
     assert page.locator("#results").count() == 0
 
 
+def test_the_other_schema_spelling_shows_a_warning(page: Any, hub_url: str) -> None:
+    page.goto(f"{hub_url}/sparql")
+    assert "http://schema.org/" in page.inner_text("header")
+    page.fill(
+        "#query", "PREFIX schema: <https://schema.org/>\nSELECT ?s WHERE { ?s a schema:Place }"
+    )
+    page.click("#run")
+    page.wait_for_selector("#error.warning:not([hidden])")
+    assert "write PREFIX schema: <http://schema.org/>" in page.inner_text("#error")
+    assert "0 rows" in page.inner_text("#status")
+
+
 def hub_config_sources() -> list[str]:
     from hub.config import load_config
 
@@ -67,7 +79,7 @@ def test_describe_button_shows_the_resource_as_turtle(page: Any, hub_url: str) -
     page.wait_for_selector("pre.graph")
     # the first itinerary of the region (Itinera's, TERRAGIR3's, Itaca's...: the demo grows)
     assert page.input_value("#query").startswith(f"DESCRIBE <{BASE}id/")
-    assert "<https://schema.org/TouristTrip>" in page.inner_text("pre.graph")
+    assert "<http://schema.org/TouristTrip>" in page.inner_text("pre.graph")
 
 
 def test_download_in_a_chosen_format(page: Any, hub_url: str, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ SOURCE = "smartic-operators"
 GRAPH = "https://hub.example.org/graph/smartic-operators"
 ENGLISH = (
     f"SELECT (COUNT(?d) AS ?n) WHERE {{ GRAPH <{GRAPH}> "
-    '{ ?s <https://schema.org/description> ?d FILTER(LANG(?d) = "en") } }'
+    '{ ?s <http://schema.org/description> ?d FILTER(LANG(?d) = "en") } }'
 )
 
 

@@ -27,7 +27,7 @@ import pyoxigraph as ox
 BASE = "https://hub.example.org/"
 GRAPH = BASE + "graph/big"
 MARKER = "https://w3id.org/marittimo-hub/ns#publishedRun"
-NAME = "https://schema.org/name"
+NAME = "http://schema.org/name"
 
 MAPPING = """\
 mappings:
@@ -48,7 +48,7 @@ WIDE = """\
 
 SHAPES = """\
 @prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix schema: <https://schema.org/> .
+@prefix schema: <http://schema.org/> .
 <urn:test:PlaceShape> a sh:NodeShape ; sh:targetClass schema:Place ;
   sh:property [ sh:path schema:name ; sh:minCount 1 ] .
 """

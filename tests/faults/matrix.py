@@ -52,7 +52,7 @@ mappings:
       - [schema:name, $(name), it~lang]
 """
 CONSTRUCT = """\
-PREFIX schema: <https://schema.org/>
+PREFIX schema: <http://schema.org/>
 PREFIX ex: <https://example.org/v#>
 CONSTRUCT {{ ?e a schema:Place ; schema:identifier ?id ; schema:name ?name }}
 WHERE {{
@@ -63,7 +63,7 @@ WHERE {{
 """
 SHAPES = """\
 @prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix schema: <https://schema.org/> .
+@prefix schema: <http://schema.org/> .
 <urn:x:PlaceShape> a sh:NodeShape ; sh:targetClass schema:Place ;
   sh:property [ sh:path schema:identifier ; sh:minCount 1 ] .
 """

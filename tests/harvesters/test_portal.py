@@ -545,7 +545,7 @@ def test_demo_portal_gives_one_conforming_entity_per_place(tmp_path: Path) -> No
     store.bulk_load([data], graph)
     rows = store.select(
         f"SELECT DISTINCT ?s ?p WHERE {{ GRAPH <{graph}> "
-        "{ ?s a <https://schema.org/TouristAttraction> ; ?p ?o } }"
+        "{ ?s a <http://schema.org/TouristAttraction> ; ?p ?o } }"
     )
     properties: dict[str, set[str]] = {}
     for row in rows:

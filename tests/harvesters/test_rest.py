@@ -494,7 +494,7 @@ def test_vivimed_events_map_and_conform_to_the_shapes(
     assert report.conforms, [v for v in report.violations][:5]
     assert not report.violations, report.violations[:5]  # no warnings either
     event = "https://hub.example.org/id/vivimed-events/VM-EV-001"
-    schema = "https://schema.org/"
+    schema = "http://schema.org/"
     quads = list(store.quads(graph))
     assert ox.NamedNode(schema + "Event") in {
         q.object for q in quads if q.subject == ox.NamedNode(event)

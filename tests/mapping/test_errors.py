@@ -42,6 +42,11 @@ def compile_text(text: str):
             "[predicate, object]",
         ),
         ("prefixes:\n  id: https://x.example/\nmappings:\n  m:\n    s: id:$(id)\n", 2, "built in"),
+        (
+            "prefixes:\n  schema: https://schema.org/\nmappings:\n  m:\n    s: id:$(id)\n",
+            2,
+            "schema.org is http://schema.org/",
+        ),
         ("mappings:\n  m:\n    s: id:$(a[?(@.x)])\n", 3, "supported subset"),
         ("mappings:\n  m:\n    s: $(id)/x\n", 3, "must start with a prefix or an IRI"),
         ("sourcez: []\nmappings: {}\n", 1, "unknown top-level key"),
@@ -64,3 +69,18 @@ def test_valid_mapping_records_hash_and_prefixes() -> None:
     )
     assert len(mapping.sha256) == 64
     assert mapping.triples_maps[0].subject.parts[0] == "https://ex.example/"
+
+
+def test_a_construct_mapping_in_the_other_schema_spelling_is_refused(tmp_path) -> None:
+    from hub.pipeline.construct import load_construct
+
+    rq = tmp_path / "x.rq"
+    rq.write_text(
+        "PREFIX s: <http://schema.org/>\nPREFIX o: <https://schema.org/>\n"
+        "CONSTRUCT { ?x a o:Place } WHERE { ?x a s:Place }\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        MappingError, match=r"x.rq line 2: .*write PREFIX schema: <http://schema.org/>"
+    ):
+        load_construct(rq, source_id="x", iris=IRIS, display="x.rq")

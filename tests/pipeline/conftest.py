@@ -27,7 +27,7 @@ mappings:
 
 SHAPES = """\
 @prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix schema: <https://schema.org/> .
+@prefix schema: <http://schema.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix ex: <https://example.org/shapes#> .
 ex:PlaceShape a sh:NodeShape ;

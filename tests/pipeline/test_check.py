@@ -15,7 +15,7 @@ from hub.pipeline.run import run_source
 from hub.pipeline.state import load_state
 from tests.pipeline.conftest import MAPPING, MiniHub
 
-SCHEMA = "https://schema.org/"
+SCHEMA = "http://schema.org/"
 
 
 def check(minihub: MiniHub, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

@@ -14,7 +14,7 @@ from hub.pipeline.run import run_source
 from hub.pipeline.state import load_state
 from tests.pipeline.conftest import MAPPING, MiniHub
 
-SCHEMA = "https://schema.org/"
+SCHEMA = "http://schema.org/"
 CATEGORY = "https://w3id.org/marittimo-hub/category/"
 
 

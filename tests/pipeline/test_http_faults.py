@@ -27,7 +27,7 @@ mappings:
 
 SHAPES = """\
 @prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix schema: <https://schema.org/> .
+@prefix schema: <http://schema.org/> .
 <urn:x:PlaceShape> a sh:NodeShape ; sh:targetClass schema:Place ;
   sh:property [ sh:path schema:name ; sh:minCount 1 ] .
 """

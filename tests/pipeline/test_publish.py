@@ -275,7 +275,7 @@ def test_blank_nodes_are_published_as_skolem_iris(minihub: MiniHub) -> None:
 
     raw = version.with_suffix(".unsorted")
     raw.write_text(
-        '_:a <https://schema.org/name> "x" .\n<https://e/x> <https://schema.org/p> _:a .\n'
+        '_:a <http://schema.org/name> "x" .\n<https://e/x> <http://schema.org/p> _:a .\n'
     )
     publisher = Publisher(minihub.config, minihub.store, subscribers=[])
     sort_version(raw, version, genid=publisher.genid("places"))

@@ -21,7 +21,7 @@ from tests.pipeline.test_decisions_while_serving import free_port
 SOURCE = "smartic-operators"
 ENGLISH = (
     "SELECT (COUNT(?d) AS ?n) WHERE { GRAPH <https://hub.example.org/graph/smartic-operators> "
-    '{ ?s <https://schema.org/description> ?d FILTER(LANG(?d) = "en") } }'
+    '{ ?s <http://schema.org/description> ?d FILTER(LANG(?d) = "en") } }'
 )
 
 
@@ -124,7 +124,7 @@ def test_hold_approve_rollback_reject_while_serving(serving) -> None:
     public = requests.get(f"{base}/api/v1/sources/{SOURCE}/runs/{held}", timeout=30).json()
     assert public["pending"] and public["report"]["values_hidden"]
     assert public["report"]["changes"]["properties_changed"] == {
-        "https://schema.org/description": 25
+        "http://schema.org/description": 25
     }
     whole = requests.get(
         f"{base}/api/v1/sources/{SOURCE}/runs/{held}",

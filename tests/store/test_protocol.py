@@ -13,7 +13,7 @@ from hub.store import HttpStore, OxigraphStore, Store
 from hub.store.server import OxigraphServer
 
 GRAPH = "https://hub.example.org/graph/t"
-LINES = "".join(f'<https://e/{i}> <https://schema.org/name> "n{i}" .\n' for i in range(50))
+LINES = "".join(f'<https://e/{i}> <http://schema.org/name> "n{i}" .\n' for i in range(50))
 
 
 @pytest.fixture(params=["embedded", "server"])

@@ -20,7 +20,7 @@ from hub.store.server import running_server
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?x { ?a ?b ?c } GRAPH ?y { ?d ?e ?f } GRAPH ?x { ?g ?h ?i } GRAPH ?y { ?j ?k ?l } }"
 # ...but not this one (seen with 0.5.13): the hub gives up and restarts its child server.
 STUBBORN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-LIGHT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://hub.example.org/graph/itinera-trails> { ?s a <https://schema.org/TouristTrip> } }"
+LIGHT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://hub.example.org/graph/itinera-trails> { ?s a <http://schema.org/TouristTrip> } }"
 
 
 @pytest.fixture

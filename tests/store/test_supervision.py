@@ -23,7 +23,7 @@ from hub.store.server import OxigraphServer, running_server
 
 GRAPH = "https://hub.example.org/graph/alpha"
 DATA = "".join(
-    f'<https://hub.example.org/id/{n}> <https://schema.org/name> "place {n}" .\n' for n in range(50)
+    f'<https://hub.example.org/id/{n}> <http://schema.org/name> "place {n}" .\n' for n in range(50)
 )
 COUNT = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}"
 JSON = {"Accept": "application/sparql-results+json"}

@@ -112,7 +112,20 @@ function clearError() {
   errorBox.replaceChildren();
 }
 
+// A query the hub answered but warns about (e.g. the https spelling of schema.org's namespace).
+function showWarning(message) {
+  if (!message) return;
+  const title = document.createElement("strong");
+  title.textContent = "Warning";
+  const detail = document.createElement("pre");
+  detail.textContent = message;
+  errorBox.replaceChildren(title, detail);
+  errorBox.className = "warning";
+  errorBox.hidden = false;
+}
+
 function showError(status, message) {
+  errorBox.className = "error";
   const title = document.createElement("strong");
   title.textContent = (TITLES[status] || "Error") + (status ? " (HTTP " + status + ")" : "");
   const detail = document.createElement("pre");
@@ -263,6 +276,7 @@ async function run() {
       return;
     }
     showResult(res.headers.get("content-type") || "", text, query, ms);
+    showWarning(res.headers.get("x-hub-warning"));
   } catch (err) {
     statusText.textContent = "";
     showError(0, "The request failed: " + err.message + ". Is the hub still running?");

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.v1 import catalog, changes, entities, entity, programme, review, stats, vocab
+from hub.api.v1 import (
+    catalog,
+    changes,
+    entities,
+    entity,
+    jsonld,
+    programme,
+    review,
+    stats,
+    vocab,
+)
 
 PREFIX = "/api/v1"
 
@@ -20,5 +30,6 @@ router.include_router(vocab.router)
 router.include_router(review.router)
 router.include_router(changes.router)
 router.include_router(programme.router)
+router.include_router(jsonld.router)  # /context.jsonld
 
 __all__ = ["PREFIX", "router"]

@@ -24,12 +24,12 @@ from hub.api.v1.formats import (
     GEOJSON,
     JSONLD,
     LIST_FORMATS,
-    SCHEMA_CONTEXT,
     OutFormat,
     choose,
     dump_json,
     to_csv,
 )
+from hub.api.v1.jsonld import document
 from hub.api.v1.models import EntityPage
 from hub.api.v1.params import (
     DEFAULT_SIZE,
@@ -68,7 +68,9 @@ of Accept-Language), falling back to en, it, fr, then any.
 every match. `Link: rel="next"` and `X-Total-Count` headers are sent in every format.
 
 **Formats.** `application/json` (default), `application/geo+json`, `text/csv`,
-`application/ld+json` (schema.org context), by Accept or `format=`.
+`application/ld+json` (each entity's published triples, in its source's named graph;
+context at /api/v1/context.jsonld; `fields` and `lang` shape the other formats only), by
+Accept or `format=`.
 
 **Caching.** Strong `ETag`, `Cache-Control: public, max-age=60`; `If-None-Match` gets 304.
 """
@@ -186,6 +188,8 @@ def _list_entities(
         )
         presenter = Presenter(language, chosen, snap.sources, Iris(config.base_iri))
         versions = snap.served_versions(snap.allowed_sources(flt))
+        if fmt is JSONLD:  # the entities' published triples (decisions #29)
+            jsonld = document(result.rows, snap.triples(result.rows), snap.sources, presenter.iris)
     next_cursor = encode_cursor(flt, spec, result.after) if result.after else None
     links = _links(request, cursor_text, number, per_page, result.total, next_cursor)
     listing = {
@@ -197,7 +201,9 @@ def _list_entities(
         "next_cursor": next_cursor,
         "links": links,
     }
-    body = _body(fmt, listing, result.rows, presenter, chosen)
+    body = (
+        dump_json(jsonld) if fmt is JSONLD else _body(fmt, listing, result.rows, presenter, chosen)
+    )
     headers = {
         "X-Total-Count": str(result.total),
         "Content-Language": language,
@@ -221,8 +227,6 @@ def _body(
         envelope = {k: listing[k] for k in ("total", "next_cursor", "links")}
         features = [presenter.feature(r) for r in rows]
         return dump_json({"type": "FeatureCollection", **envelope, "features": features})
-    if fmt is JSONLD:
-        return dump_json({"@context": SCHEMA_CONTEXT, "@graph": [presenter.node(r) for r in rows]})
     return dump_json({**listing, "items": [presenter.item(r) for r in rows]})
 
 

@@ -12,7 +12,8 @@ from hub.api.errors import ApiError
 from hub.api.v1 import common as doc
 from hub.api.v1.caching import send
 from hub.api.v1.deps import ConfigDep, ReadModelDep, StoreDep, blocking, snapshot
-from hub.api.v1.formats import ENTITY_FORMATS, GEOJSON, JSONLD, SCHEMA_CONTEXT, choose, dump_json
+from hub.api.v1.formats import ENTITY_FORMATS, GEOJSON, JSONLD, choose, dump_json
+from hub.api.v1.jsonld import document
 from hub.api.v1.merge import compact, entity_and_peers, ordered, statements
 from hub.api.v1.models import EntityDetail, ErrorBody
 from hub.api.v1.params import check_known, one, parse_lang
@@ -91,7 +92,9 @@ def _merge(
     description=(
         "The entity `{source}/{key}` as in the list, plus everything every source states about it "
         "and about its `owl:sameAs` peers (links graph), each statement attributed to its source "
-        "and licence. JSON (default), GeoJSON (a Feature) or JSON-LD (schema.org context)."
+        "and licence. JSON (default), GeoJSON (a Feature) or JSON-LD: the entity's published "
+        "triples in its source's named graph, with the context at /api/v1/context.jsonld "
+        "(`@vocab` http://schema.org/)."
     ),
     response_class=Response,
     responses={
@@ -146,12 +149,12 @@ def _get_entity(
             )
         presenter = Presenter(language, DETAIL_FIELDS, snap.sources, Iris(config.base_iri))
         licences = {s.id: s.licence for s in snap.sources.values()}
+        if fmt is JSONLD:  # the entity's published triples (decisions #29)
+            body = document([row], snap.triples([row]), snap.sources, Iris(config.base_iri))
+            return send(request, dump_json(body), fmt.media_type)
     headers = {"Content-Language": language}
     if fmt is GEOJSON:
         return send(request, dump_json(presenter.feature(row)), fmt.media_type, headers=headers)
-    if fmt is JSONLD:
-        node = {"@context": SCHEMA_CONTEXT, **presenter.node(row)}
-        return send(request, dump_json(node), fmt.media_type, headers=headers)
     iri = row.doc["iri"]
     try:
         peers, sources, properties, flat = _merge(store, config, iri, licences)

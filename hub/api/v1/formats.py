@@ -14,7 +14,6 @@ from typing import Any
 
 from hub.api.errors import ApiError
 from hub.api.negotiation import parse_accept
-from hub.iris import GEO, MH, XSD
 
 
 @dataclass(frozen=True)
@@ -32,14 +31,6 @@ JSONLD = OutFormat("jsonld", "application/ld+json")
 LIST_FORMATS = (JSON, GEOJSON, CSV, JSONLD)
 ENTITY_FORMATS = (JSON, GEOJSON, JSONLD)
 JSON_ONLY = (JSON,)
-
-SCHEMA_CONTEXT: dict[str, Any] = {
-    "@vocab": "https://schema.org/",
-    "schema": "https://schema.org/",
-    "mh": MH,
-    "geo": GEO,
-    "xsd": XSD,
-}
 
 
 def choose(format_param: str | None, accept: str | None, formats: Sequence[OutFormat]) -> OutFormat:

@@ -33,7 +33,7 @@ class Statement:
 
 
 def compact(iri: str) -> str:
-    """`https://schema.org/name` -> `schema:name` for the hub's known prefixes."""
+    """`http://schema.org/name` -> `schema:name` for the hub's known prefixes."""
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{prefix}:{iri[len(namespace) :]}"

@@ -31,7 +31,8 @@ MAX_VALUES = 50
 _WORD = re.compile(r"\w+\*?")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 _CLASS = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,99}$")
-SCHEMA_PREFIXES = ("https://schema.org/", "http://schema.org/", "schema:")
+# `type=` takes the hub's schema.org namespace and the other spelling (decisions #28).
+SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/", "schema:")
 
 # The forms a value may take, as regular expressions. The OpenAPI document gives them as
 # `pattern`s (hub.api.v1.common) and the parsers check them, so the contract and the

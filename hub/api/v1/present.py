@@ -1,13 +1,12 @@
-"""Turn read-model rows into what clients get: JSON items, GeoJSON features, JSON-LD nodes."""
+"""Turn read-model rows into what clients get: JSON items and GeoJSON features (JSON-LD: jsonld.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from hub.iris import MH, Iris
+from hub.iris import Iris
 from hub.readmodel import SourceInfo
-from hub.readmodel._extract import CATEGORY_NS, THEME_NS
 from hub.readmodel._model import EntityRow
 from hub.readmodel._text import pick
 
@@ -104,61 +103,3 @@ class Presenter:
             "geometry": row.doc.get("geometry"),
             "properties": properties,
         }
-
-    def node(self, row: EntityRow) -> dict[str, Any]:
-        """A JSON-LD node with schema.org terms (the context is the caller's)."""
-        doc, chosen = row.doc, set(self.fields)
-        source = self.sources.get(row.source)
-        node: dict[str, Any] = {"@id": doc["iri"], "identifier": row.uid}
-        if (
-            "types" in chosen
-        ):  # hub classes as full IRIs: some JSON-LD readers skip prefixes in @type
-            node["@type"] = [MH + t[3:] if t.startswith("mh:") else t for t in doc.get("types", [])]
-        for field, term, key in (
-            ("name", "name", "names"),
-            ("names", "name", "names"),
-            ("description", "description", "descriptions"),
-            ("descriptions", "description", "descriptions"),
-        ):
-            if field not in chosen:
-                continue
-            values = doc.get(key, {})
-            if field == key:
-                texts = sorted(values.items())
-            else:
-                value, lang = pick(values, self.lang)
-                texts = [(lang, value)] if value is not None else []
-            node[term] = [_text(v, lang) for lang, v in texts]
-        if "municipalities" in chosen:
-            node["mh:municipality"] = doc.get("municipalities", [])
-        region_base = self.iris.programme_base + "region/"
-        for field, term, base in (
-            ("regions", "mh:region", region_base),
-            ("themes", "mh:theme", THEME_NS),
-            ("categories", "mh:category", CATEGORY_NS),
-        ):
-            if field in chosen:
-                node[term] = [{"@id": v if ":" in v else base + v} for v in doc.get(field, [])]
-        if "lat" in chosen and row.lat is not None:
-            node["latitude"] = row.lat
-        if "lon" in chosen and row.lon is not None:
-            node["longitude"] = row.lon
-        if "updated" in chosen:
-            node["dateModified"] = {"@value": row.updated, "@type": "xsd:dateTime"}
-        if "url" in chosen and doc.get("url"):
-            node["url"] = {"@id": doc["url"]}
-        for field, term in (("start_date", "startDate"), ("end_date", "endDate")):
-            if field in chosen and doc.get(field):
-                node[term] = doc[field]
-        if source is not None:
-            if "project" in chosen:
-                node["mh:project"] = {"@id": self.iris.project(source.project)}
-            if "licence" in chosen:
-                node["license"] = {"@id": source.licence}
-            if "source" in chosen:
-                node["isBasedOn"] = {"@id": self.iris.dataset(row.source)}
-        return node
-
-
-def _text(value: str, lang: str | None) -> dict[str, str]:
-    return {"@value": value, "@language": lang} if lang else {"@value": value}
