@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.api import dumps as dumps_module
 from hub.api.deps import ConfigDep, StoreDep
 from hub.api.errors import ApiError
-from hub.api.negotiation import GRAPH_FORMATS, Format
+from hub.api.negotiation import GRAPH_FORMATS, rdf_response
 from hub.api.void import (
     DESCRIPTION_ERRORS,
     DOC_PREFIXES,
@@ -728,16 +728,6 @@ def service_urls(request: Request, config: HubConfig) -> Urls:
     )
 
 
-def rdf_response(triples: list[ox.Triple], fmt: Format) -> Response:
-    """Serialize the catalogue in `fmt`, each subject's triples together."""
-    by_subject: dict[object, list[ox.Triple]] = {}
-    for triple in triples:
-        by_subject.setdefault(triple.subject, []).append(triple)
-    grouped = [t for group in by_subject.values() for t in group]
-    body = ox.serialize(grouped, format=fmt.ox_format, prefixes=PREFIXES)  # type: ignore[arg-type]
-    return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
-
-
 @router.get(
     "/catalog",
     name="catalog",
@@ -768,4 +758,6 @@ async def catalog(
     iris = Iris(config.base_iri)
     stats = await current_stats(request, store, iris)
     facts = await run_in_threadpool(_blocking_facts, _facts_cache(request), store, config, stats)
-    return rdf_response(catalog_triples(config, facts, service_urls(request, config)), fmt)
+    return rdf_response(
+        catalog_triples(config, facts, service_urls(request, config)), fmt, PREFIXES
+    )

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
+from fastapi.responses import Response
 
 
 @dataclass(frozen=True)
@@ -229,3 +230,13 @@ def accepts_json(accept: str | None) -> bool:
 def wants_html(accept: str | None) -> bool:
     """Whether the client names text/html explicitly (a browser), not just via `*/*`."""
     return any(r.type == "text" and r.subtype == "html" and r.q > 0 for r in parse_accept(accept))
+
+
+def rdf_response(triples: Iterable[ox.Triple], fmt: Format, prefixes: dict[str, str]) -> Response:
+    """A small description (VoID, DCAT) in `fmt`, each subject's triples together."""
+    by_subject: dict[object, list[ox.Triple]] = {}
+    for triple in triples:
+        by_subject.setdefault(triple.subject, []).append(triple)
+    grouped = [t for group in by_subject.values() for t in group]
+    body = ox.serialize(grouped, format=fmt.ox_format, prefixes=prefixes)  # type: ignore[arg-type]
+    return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})

@@ -24,6 +24,7 @@ from hub.api.negotiation import (
     format_for_value,
     known_format_value,
     negotiate,
+    rdf_response,
     wants_html,
 )
 from hub.api.page import sparql_page
@@ -240,7 +241,7 @@ async def _service_description(
         str(request.url_for("void")),
         functions=store.capabilities.extension_functions,
     )
-    return void.rdf_response(triples, fmt)
+    return rdf_response(triples, fmt, void.DOC_PREFIXES)
 
 
 @router.get(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import threading
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -293,30 +293,19 @@ def _decide(
     return _back(back, done=f"{action}: {report.summary()}")
 
 
-@router.post("/sources/{source_id}/runs/{run_id}/approve")
-def approve(
+@router.post("/sources/{source_id}/runs/{run_id}/{action}")
+def approve_or_reject(
     source_id: str,
     run_id: str,
+    action: Literal["approve", "reject"],
     request: Request,
     config: ConfigDep,
     store: StoreDep,
     csrf: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    return _decide(request, config, store, "approve", source_id, run_id, reason, csrf)
-
-
-@router.post("/sources/{source_id}/runs/{run_id}/reject")
-def reject(
-    source_id: str,
-    run_id: str,
-    request: Request,
-    config: ConfigDep,
-    store: StoreDep,
-    csrf: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    return _decide(request, config, store, "reject", source_id, run_id, reason, csrf)
+    """The approve and reject buttons of a held run's page."""
+    return _decide(request, config, store, action, source_id, run_id, reason, csrf)
 
 
 @router.post("/sources/{source_id}/rollback")

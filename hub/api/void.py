@@ -27,6 +27,7 @@ from hub.api.negotiation import (
     find_format,
     format_names,
     negotiate,
+    rdf_response,
     wants_html,
 )
 from hub.config import HubConfig
@@ -395,16 +396,6 @@ def choose_graph_format(formats: Iterable[str], accept: str | None) -> Format:
     return fmt
 
 
-def rdf_response(triples: list[ox.Triple], fmt: Format) -> Response:
-    """Serialize a small description in `fmt`, each subject's triples together."""
-    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
-    for triple in triples:
-        by_subject.setdefault(triple.subject, []).append(triple)  # type: ignore[arg-type]
-    grouped = [t for group in by_subject.values() for t in group]
-    body = ox.serialize(grouped, format=fmt.ox_format, prefixes=DOC_PREFIXES)  # type: ignore[arg-type]
-    return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
-
-
 @router.get(
     "/void",
     summary="VoID description of the hub's datasets",
@@ -436,7 +427,7 @@ async def void(
     endpoint = str(request.url_for("sparql_get"))
     document = str(request.url_for("void"))
     return rdf_response(
-        void_triples(stats, iris, endpoint, document, dump_urls(request, config)), fmt
+        void_triples(stats, iris, endpoint, document, dump_urls(request, config)), fmt, DOC_PREFIXES
     )
 
 

@@ -18,11 +18,12 @@ import hashlib
 import json
 import mimetypes
 import re
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+
+from hub.demo._serve import serve_in_background, stop_server
 
 __all__ = ["DEFAULT_DATA", "start", "stop"]
 
@@ -208,14 +209,8 @@ def start(port: int = 0, data: Path | None = None, host: str = "127.0.0.1") -> t
     server.data = folder
     server.catalogue = _load(folder)
     server.base_url = f"http://{host}:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True)
-    thread.start()
-    server.thread = thread  # type: ignore[attr-defined]
+    serve_in_background(server)
     return server, server.base_url
 
 
-def stop(server: Any) -> None:
-    """Stop a portal started with `start` and free its port."""
-    server.shutdown()
-    server.server_close()
-    server.thread.join(5)
+stop = stop_server

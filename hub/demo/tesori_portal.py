@@ -12,6 +12,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from hub.demo._serve import serve_in_background, stop_server
+
 __all__ = ["PORTAL_DIR", "PortalServer", "start", "stop"]
 
 PORTAL_DIR = Path(__file__).with_name("portal")
@@ -41,19 +43,11 @@ def start(port: int = 0, host: str = "127.0.0.1") -> tuple[PortalServer, str]:
     Port 0 picks a free port.
     """
     server = PortalServer((host, port), _Handler)
-    server.thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-    )
-    server.thread.start()
+    serve_in_background(server)
     return server, f"http://{host}:{server.server_address[1]}/"
 
 
-def stop(server: PortalServer) -> None:
-    """Stop serving and free the port."""
-    server.shutdown()
-    server.server_close()
-    if server.thread is not None:
-        server.thread.join(5)
+stop = stop_server
 
 
 def main() -> None:

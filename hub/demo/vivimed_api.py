@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from hub.demo._serve import serve_in_background, stop_server
+
 __all__ = ["DATA_FILE", "VivimedServer", "load_events", "start", "stop"]
 
 DATA_FILE = Path(__file__).parent / "data" / "vivimed-events.json"
@@ -156,15 +158,11 @@ def start(
 ) -> tuple[VivimedServer, str]:
     """Start the API on 127.0.0.1:`port` (0: a free port) in a daemon thread."""
     server = VivimedServer(port, events if events is not None else load_events(), token)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    serve_in_background(server, poll_s=0.05)
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def stop(server: VivimedServer) -> None:
-    """Stop the API and free its port."""
-    server.shutdown()
-    server.server_close()
+stop = stop_server
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from hub.demo._serve import serve_in_background, stop_server
+
 __all__ = ["DATA_DIR", "WebSources", "start", "stop"]
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -146,19 +148,11 @@ class _Handler(BaseHTTPRequestHandler):
 def start(port: int = 0, host: str = "127.0.0.1") -> tuple[WebSources, str]:
     """Serve in a daemon thread; returns the server and its base URL (ending in /)."""
     server = WebSources((host, port))
-    server.thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-    )
-    server.thread.start()
+    serve_in_background(server)
     return server, f"http://{host}:{server.server_address[1]}/"
 
 
-def stop(server: WebSources) -> None:
-    """Stop serving and free the port."""
-    server.shutdown()
-    server.server_close()
-    if server.thread is not None:
-        server.thread.join(5)
+stop = stop_server
 
 
 def main() -> None:
