@@ -15,7 +15,7 @@ from hub.metrics import count_runs
 from hub.pipeline.dumps import dumps
 from hub.pipeline.events import Event, Published, Subscriber
 from hub.pipeline.provenance import record_run
-from hub.readmodel import rebuild_source
+from hub.readmodel import follow_publish
 from hub.store.base import Store
 
 log = logging.getLogger("hub.pipeline")
@@ -34,21 +34,24 @@ def provenance(config: HubConfig, store: Store) -> Subscriber:
 def read_model(config: HubConfig) -> Subscriber:
     """The REST API's read model follows each published version of a source."""
 
-    def rebuild_read_model(event: Event) -> None:
+    def update_read_model(event: Event) -> None:
         if not isinstance(event, Published):
             return
         report = event.report
         started = time.perf_counter()
-        rebuild_source(
+        follow_publish(  # the entities the change touches, or the whole source
             config,
             report.source,
             event.version,
+            previous_run=event.previous_run,
+            removed=event.removed,
+            added=event.added,
             published=report.ended or datetime.now(UTC),
             run_id=event.version.stem,
         )
         report.phases["read model"] = time.perf_counter() - started
 
-    return rebuild_read_model
+    return update_read_model
 
 
 def _subjects(path: Path | None) -> set[bytes]:

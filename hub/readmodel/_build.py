@@ -56,7 +56,15 @@ class _Writer:
     """Writes one source's entities into the open write transaction, counting facets."""
 
     def __init__(
-        self, conn: sqlite3.Connection, source: str, slot: int, region_prefix: str
+        self,
+        conn: sqlite3.Connection,
+        source: str,
+        slot: int,
+        region_prefix: str,
+        *,
+        cells: dict[tuple[str, str, str, str], list[int]] | None = None,
+        next_id: int = 1,
+        next_cell: int = 0,
     ) -> None:
         self.conn = conn
         self.source = source
@@ -64,16 +72,21 @@ class _Writer:
         self.base_cell = slot << CELL_BITS
         self.region_prefix = region_prefix
         self.count = 0
+        self.next_id = next_id  # ids and cells continue after the source's existing ones
+        self.next_cell = next_cell
         self.facets: Counter[tuple[str, str]] = Counter()
-        self.cells: dict[tuple[str, str, str, str], list[int]] = {}  # key -> [cell id, entities]
+        # key -> [cell id, entities]
+        self.cells: dict[tuple[str, str, str, str], list[int]] = cells if cells is not None else {}
         self._rows: dict[str, list[tuple]] = {
             k: [] for k in ("e", "d", "f", "g", "p", "l", "x", "t")
         }
 
-    def add(self, entity: Entity, published: str) -> None:
-        """Queue one entity's rows; write them in batches."""
+    def add(self, entity: Entity, published: str, rowid: int | None = None) -> None:
+        """Queue one entity's rows (a new id unless `rowid`); write them in batches."""
         self.count += 1
-        rowid = self.base_id + self.count
+        if rowid is None:
+            rowid = self.base_id + self.next_id
+            self.next_id += 1
         types = sorted(entity.types)
         regions = sorted(_tail(r, self.region_prefix) for r in entity.regions)
         themes = sorted(_tail(t, THEME_NS) for t in entity.themes)
@@ -92,9 +105,10 @@ class _Writer:
         cell_key = (pipes(types), pipes(regions), pipes(themes), pipes(categories))
         cell = self.cells.get(cell_key)
         if cell is None:
-            if len(self.cells) >= 1 << CELL_BITS:
+            if self.next_cell >= 1 << CELL_BITS:
                 raise ReadModelError(f"source `{self.source}` has too many facet combinations")
-            cell = self.cells[cell_key] = [self.base_cell + len(self.cells), 0]
+            cell = self.cells[cell_key] = [self.base_cell + self.next_cell, 0]
+            self.next_cell += 1
         cell[1] += 1
         self._rows["e"].append(
             (
@@ -142,15 +156,7 @@ class _Writer:
         self._rows["t"].append((rowid, zlib.compress(b"".join(line + b"\n" for (line,) in lines))))
         for town in towns:
             self._rows["f"].append(("municipality", town, rowid))
-        for facet, values in (
-            ("type", types),
-            ("region", regions),
-            ("theme", themes),
-            ("category", categories),
-            ("municipality", towns),
-        ):
-            for value in values:
-                self.facets[(facet, value)] += 1
+        self.facets.update(facet_pairs(doc))
         if self.count % _BATCH == 0:
             self.flush()
 
@@ -183,6 +189,22 @@ class _Writer:
             "INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(cell, self.source, *key, n) for key, (cell, n) in self.cells.items()],
         )
+
+
+def facet_pairs(doc: dict) -> list[tuple[str, str]]:
+    """The (facet, value) pairs an entity's JSON document counts in `facet_counts`."""
+    towns = sorted({facet_value(m) for m in doc["municipalities"] if m.strip()})
+    return [
+        (facet, value)
+        for facet, values in (
+            ("type", doc["types"]),
+            ("region", doc["regions"]),
+            ("theme", doc["themes"]),
+            ("category", doc["categories"]),
+            ("municipality", towns),
+        )
+        for value in values
+    ]
 
 
 def stage_entity_lines(conn: sqlite3.Connection, ntriples: Path, prefix: str) -> None:
