@@ -13,6 +13,7 @@ from typing import Any
 from hub.catalog import run_history
 from hub.config import HubConfig
 from hub.errors import ConfigError, HubError
+from hub.iris import Iris
 from hub.layout import DataLayout
 from hub.pipeline.provenance import RunReport
 from hub.pipeline.publish import Publisher
@@ -98,7 +99,8 @@ def run_detail(
     pending = run_id in publisher.held_runs(source_id)
     published = publisher.published_run(source_id)
     if report is not None and pending:
-        report["changes"] = _current_preview(layout, source_id, run_id, published, report)
+        prefix = Iris(config.base_iri).entity_prefix(source_id)
+        report["changes"] = _current_preview(layout, source_id, run_id, published, report, prefix)
     if report is not None and not with_values:
         report = public_view(report)
     return {
@@ -113,7 +115,12 @@ def run_detail(
 
 
 def _current_preview(
-    layout: DataLayout, source_id: str, run_id: str, published: str | None, report: dict[str, Any]
+    layout: DataLayout,
+    source_id: str,
+    run_id: str,
+    published: str | None,
+    report: dict[str, Any],
+    prefix: str,
 ) -> dict[str, Any] | None:
     """A held run's change preview against what is published now (another run may have
     been published since it was held)."""
@@ -126,6 +133,7 @@ def _current_preview(
         layout.held_version(source_id, run_id),
         layout.held(source_id),
         published,
+        prefix,
     )
 
 

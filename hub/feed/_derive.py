@@ -120,3 +120,13 @@ def entity_lines(path: Path, grouping: Grouping, wanted: set[str]) -> Iterator[t
         owner = grouping.owner(subject)
         if owner in wanted:
             yield owner, line
+
+
+def entity_predicates(path: Path, grouping: Grouping) -> dict[str, set[str]]:
+    """{entity: predicate IRIs} of the lines of `path` (a diff file), by `grouping`'s owners."""
+    found: dict[str, set[str]] = {}
+    for line, subject in _lines(path):
+        start = line.index(b"> <") + 3
+        predicate = line[start : line.index(b">", start)].decode("utf-8")
+        found.setdefault(grouping.owner(subject), set()).add(predicate)
+    return found

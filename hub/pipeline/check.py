@@ -155,7 +155,11 @@ def _fill(result: CheckResult, run: StagedRun) -> None:
 def _changes(run: StagedRun, folder: Path) -> dict[str, Any]:
     """Entities added, removed and changed (with the properties that changed) since the published version."""
     return change_preview(
-        run.published_version(), run.version_file, folder, run.state.run_id or None
+        run.published_version(),
+        run.version_file,
+        folder,
+        run.state.run_id or None,
+        run.iris.entity_prefix(run.source.id),
     )
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import RecordError
+from hub.feed._derive import Grouping, entity_predicates, group_version
 from hub.layout import DataLayout
-from hub.pipeline.gates import version_subjects
 from hub.pipeline.versions import diff_versions
 
 if TYPE_CHECKING:
@@ -78,27 +78,38 @@ def shacl_section(validation: ValidationReport, entity_prefix: str) -> dict[str,
 
 
 def change_preview(
-    old: Path | None, new: Path, folder: Path, published_run: str | None
+    old: Path | None, new: Path, folder: Path, published_run: str | None, prefix: str
 ) -> dict[str, Any]:
     """Entities added, removed and changed (with the properties that changed) from `old` to `new`.
 
-    `folder` receives the two diff files (scratch). Memory grows with the entities, not the triples.
+    Entities are grouped as the change feed groups them (`hub.feed`): an entity's
+    sub-resources and skolem nodes are part of it, so a changed address is a change of
+    its place. `prefix` is the source's entity prefix; `folder` receives the two diff
+    files (scratch). Memory grows with the entities, not the triples.
     """
     folder.mkdir(parents=True, exist_ok=True)
     tail = f"{os.getpid()}-{secrets.token_hex(4)}"
     removed, added = folder / f".preview-{tail}.removed.nt", folder / f".preview-{tail}.added.nt"
     try:
         counts = diff_versions(old, new, removed, added)
-        before, after = _subject_iris(old), _subject_iris(new)
-        gone, new_lines = _touched(removed), _touched(added)
+        before = group_version(old, prefix) if old is not None else Grouping(prefix)
+        after = group_version(new, prefix)
+        touched = entity_predicates(removed, before)
+        for entity, predicates in entity_predicates(added, after).items():
+            touched.setdefault(entity, set()).update(predicates)
     finally:
         removed.unlink(missing_ok=True)
         added.unlink(missing_ok=True)
-    changed: dict[str, set[str]] = {}
-    for subject in (gone.keys() | new_lines.keys()) & before & after:
-        changed[subject] = gone.get(subject, set()) | new_lines.get(subject, set())
-    entities_added = sorted(after - before)
-    entities_removed = sorted(before - after)
+    old_digests, new_digests = before.digests, after.digests
+    changed = {
+        entity: predicates
+        for entity, predicates in touched.items()
+        if entity in old_digests
+        and entity in new_digests
+        and old_digests[entity] != new_digests[entity]
+    }
+    entities_added = sorted(new_digests.keys() - old_digests.keys())
+    entities_removed = sorted(old_digests.keys() - new_digests.keys())
     properties = Counter(p for props in changed.values() for p in props)
     return {
         "published_run": published_run,
@@ -114,19 +125,6 @@ def change_preview(
         "changed": [
             {"entity": s, "properties": sorted(changed[s])} for s in sorted(changed)[:LISTED]
         ],
-    }
-
-
-def _subject_iris(path: Path | None) -> set[str]:
-    if path is None:
-        return set()
-    return {s.decode("utf-8", "replace")[1:-1] for s, _ in version_subjects(path)}
-
-
-def _touched(path: Path) -> dict[str, set[str]]:
-    return {
-        s.decode("utf-8", "replace")[1:-1]: {p.decode("utf-8", "replace")[1:-1] for p, _ in lines}
-        for s, lines in version_subjects(path)
     }
 
 

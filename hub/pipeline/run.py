@@ -490,7 +490,7 @@ class SourceRun(StagedRun):
         layout, source_id, run_id = self.layout, self.source.id, self.report.run_id
         self.changes = change_preview(
             self.published_version(), self.version_file, layout.versions(source_id),
-            self.state.run_id or None,
+            self.state.run_id or None, self.iris.entity_prefix(source_id),
         )  # fmt: skip
         layout.held(source_id).mkdir(parents=True, exist_ok=True)
         layout.version_facts(source_id, run_id).replace(layout.held_facts(source_id, run_id))

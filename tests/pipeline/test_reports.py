@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from hub.accounts import add_user
 from hub.api import create_app
 from hub.layout import DataLayout
-from hub.pipeline.reports import load_report, prune_reports, public_view
+from hub.pipeline.reports import change_preview, load_report, prune_reports, public_view
 from hub.pipeline.run import run_source
 from hub.review import ReviewError, run_detail
 from tests.pipeline.conftest import MiniHub
@@ -99,3 +100,38 @@ def test_the_api_shows_values_to_the_sources_stewards_only(minihub: MiniHub) -> 
     assert "43,5017" not in client.get(url, headers={"Authorization": f"Bearer {other}"}).text
     mine = client.get(url, headers={"Authorization": f"Bearer {steward}"})
     assert mine.status_code == 200 and "43,5017" in mine.text
+
+
+def test_the_preview_counts_a_changed_address_as_a_change_of_its_place(tmp_path: Path) -> None:
+    prefix = "https://hub.example.org/id/places/"
+    name, street = "<http://schema.org/name>", "<http://schema.org/streetAddress>"
+    address, geo = "<http://schema.org/address>", "<http://schema.org/geo>"
+    skolem = "<https://hub.example.org/.well-known/genid/g1>"
+
+    def version(path_name: str, street_value: str, lat: str, extra: bool) -> object:
+        lines = [
+            f'<{prefix}p1> {name} "Uno" .',
+            f"<{prefix}p1> {address} <{prefix}p1/address> .",
+            f'<{prefix}p1/address> {street} "{street_value}" .',
+            f"<{prefix}p2> {geo} {skolem} .",
+            f'{skolem} <http://schema.org/latitude> "{lat}" .',
+        ]
+        if extra:
+            lines.append(f'<{prefix}p3> {name} "Tre" .')
+        path = tmp_path / path_name
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    old = version("old.nt", "Via Roma 1", "43.1", extra=True)
+    new = version("new.nt", "Via Roma 2", "43.2", extra=False)
+    preview = change_preview(old, new, tmp_path / "scratch", "r1", prefix)
+    assert preview["entities_changed"] == 2  # p1 by its address, p2 by its skolem geo node
+    assert preview["entities_removed"] == 1 and preview["removed"] == [f"{prefix}p3"]
+    assert preview["entities_added"] == 0
+    changed = {c["entity"]: c["properties"] for c in preview["changed"]}
+    assert changed == {
+        f"{prefix}p1": ["http://schema.org/streetAddress"],
+        f"{prefix}p2": ["http://schema.org/latitude"],
+    }
+    assert preview["triples_removed"] == 3 and preview["triples_added"] == 2
+    assert not list((tmp_path / "scratch").iterdir())  # the diff files are scratch
