@@ -311,7 +311,8 @@ def cmd_query(config: HubConfig, args: argparse.Namespace) -> int:
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     with _store(config, read_only=True) as store:
-        result = store.query(args.sparql)
+        # Relative IRIs name the hub's own resources: `<id/places/p1>` (a BASE in the query wins).
+        result = store.query(args.sparql, base_iri=config.base_iri)
         if isinstance(result, ox.QueryBoolean):
             print("true" if bool(result) else "false")
             return 0

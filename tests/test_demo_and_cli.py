@@ -108,6 +108,16 @@ def test_demo_content_is_multilingual_and_in_the_five_regions(demo_config: HubCo
     assert int(row["langs"]["value"]) >= 3
 
 
+def test_relative_iris_in_hub_query_name_the_hubs_resources(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    assert hub(demo_config, "harvest", "itinera-trails") == 0
+    capsys.readouterr()
+    query = "SELECT (COUNT(*) AS ?n) ?at WHERE { GRAPH <graph/itinera-trails> { ?s ?p ?o } BIND(<id/x> AS ?at) } GROUP BY ?at"
+    assert hub(demo_config, "query", "--format", "json", query) == 0
+    row = json.loads(capsys.readouterr().out)["results"]["bindings"][0]
+    assert int(row["n"]["value"]) > 0  # not the store server's address
+    assert row["at"]["value"] == f"{demo_config.base_iri}id/x"
+
+
 def test_harvest_exits_non_zero_when_a_source_fails(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
     assert hub(demo_config, "harvest", "itinera-trails") == 0
     capsys.readouterr()
