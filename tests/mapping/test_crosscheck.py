@@ -12,6 +12,7 @@ import yaml
 from rdflib import Graph, Literal, URIRef
 
 from bench.crosscheck_morph_kgc import IRIS, compare, morph_document, write_records
+from bench.rml_test_cases import run_case
 from harvesters import HarvestContext, get_harvester
 from hub.config import load_config, source_options
 from hub.mapping.compile import compile_mapping, load_mapping
@@ -99,3 +100,65 @@ def test_differences_are_classified() -> None:
     assert result.only_hub == [(URIRef(ex + "a"), URIRef(ex + "q"), Literal("only here"))]
     assert result.labels() == ["natural datatype", "IRI-safe encoding", "unexplained"]
     assert compare(hub, hub).same
+
+
+RML_CASE = """
+@prefix rr: <http://www.w3.org/ns/r2rml#> .
+@prefix rml: <http://semweb.mmlab.be/ns/rml#> .
+@prefix ql: <http://semweb.mmlab.be/ns/ql#> .
+@prefix ex: <http://example.com/> .
+@base <http://example.com/base/> .
+
+<People> rml:logicalSource [ rml:source "people.csv"; rml:referenceFormulation ql:CSV ];
+  rr:subjectMap [ rr:template "http://example.com/person/{id}"; rr:class ex:Person ];
+  rr:predicateObjectMap [ rr:predicate ex:name;
+    rr:objectMap [ rml:reference "name"; rr:language "it" ] ],
+  [ rr:predicate ex:team;
+    rr:objectMap [ rr:parentTriplesMap <Teams>;
+      rr:joinCondition [ rr:child "team"; rr:parent "code" ] ] ] .
+
+<Teams> rml:logicalSource [ rml:source "teams.csv"; rml:referenceFormulation ql:CSV ];
+  rr:subjectMap [ rr:template "http://example.com/team/{code}" ];
+  rr:predicateObjectMap [ rr:predicate ex:label; rr:objectMap [ rml:reference "label" ] ] .
+"""
+
+
+def _rml_case(folder: Path, expected: str | None) -> Path:
+    folder.mkdir()
+    (folder / "mapping.ttl").write_text(RML_CASE, encoding="utf-8")
+    (folder / "people.csv").write_text("id,name,team\n1,Ada,t1\n2,Bruno,t9\n", encoding="utf-8")
+    (folder / "teams.csv").write_text("code,label,id\nt1,Vela,3\n", encoding="utf-8")
+    if expected is not None:
+        (folder / "output.nq").write_text(expected, encoding="utf-8")
+    return folder
+
+
+def test_an_rml_case_is_translated_and_run(tmp_path: Path) -> None:
+    """Two CSV files (with a shared column `id`), a class, a language and a join: each
+    mapping sees only its own file's rows, as RML reads two files."""
+
+    ex = "http://example.com/"
+    expected = "\n".join(
+        [
+            f'<{ex}person/1> <{ex}name> "Ada"@it .',
+            f'<{ex}person/2> <{ex}name> "Bruno"@it .',
+            f"<{ex}person/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ex}Person> .",
+            f"<{ex}person/2> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ex}Person> .",
+            f"<{ex}person/1> <{ex}team> <{ex}team/t1> .",
+            f'<{ex}team/t1> <{ex}label> "Vela" .',
+        ]
+    )
+    features, outcome = run_case(_rml_case(tmp_path / "RMLTC9001a-CSV", expected), {})
+    assert (outcome.status, outcome.why) == ("pass", "")
+    assert {"join", "class", "language"} <= set(features.split(", "))
+    # one triple less expected: the comparison notices
+    wrong = expected.rsplit("\n", 1)[0]
+    _, outcome = run_case(_rml_case(tmp_path / "RMLTC9001b-CSV", wrong), {})
+    assert outcome.status == "fail" and "Vela" in outcome.why
+
+
+def test_an_rml_case_expecting_an_error(tmp_path: Path) -> None:
+    case = _rml_case(tmp_path / "RMLTC9002a-CSV", None)
+    (case / "teams.csv").unlink()
+    _, outcome = run_case(case, {})
+    assert outcome.status == "pass" and "teams.csv" in outcome.why
