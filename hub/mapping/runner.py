@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.errors import RecordError
+from hub.mapping import parallel
+from hub.mapping.fastpath import KeysOf, NodePlan, ObjectPlan, specialise
 from hub.mapping.functions import truth
 from hub.mapping.model import (
     FunctionCall,
@@ -32,7 +34,7 @@ from hub.mapping.terms import (
 from hub.mapping.values import part_values
 from hub.mapping.values import template_values as _template_values
 from hub.mapping.values import values as _values
-from hub.util.jsonpath import compile_path
+from hub.util.jsonpath import compile_path, parse_path
 
 Renderer = Callable[[Any], list[str]]
 MAX_KEPT_ERRORS = 1000
@@ -242,6 +244,12 @@ def _compile_term(term: TermMap, file: str, prefixes: dict[str, str]) -> Rendere
 class MappingRunner:
     """Turns records into N-Triples with one compiled mapping, keeping stats and failures.
 
+    Each triples map runs as specialised code (hub.mapping.fastpath) that hands what it
+    does not cover to the interpreted renderers of this module; `specialised=False` runs
+    the interpreted renderers only (the reference the fast code is tested against).
+    `processes` > 1 maps batches of records in that many worker processes
+    (hub.mapping.parallel), with the same output, in the same order.
+
     Joins with a condition (`{mapping: other, condition: …}`) link records of the whole
     run: the parents' subjects are kept by join key and the children's subjects with
     their keys, and the links are written after the last record. Memory grows with the
@@ -255,9 +263,12 @@ class MappingRunner:
         source: str,
         record_key: str | list[str] | None = None,
         locate: Callable[[], str] | None = None,
+        processes: int = 1,
+        specialised: bool = True,
     ) -> None:
         self.mapping = mapping
         self.source = source
+        self.processes = max(1, processes)
         # Where the record being mapped is in the source (a CSV line, a JSON path), if known.
         self.locate = locate
         self.stats = MappingStats()
@@ -265,19 +276,19 @@ class MappingRunner:
         paths = [record_key] if isinstance(record_key, str) else list(record_key or [])
         self._keys = [compile_path(p) for p in paths]
         self._key = self._first_key if paths else None
+        steps = parse_path(paths[0]) if len(paths) == 1 else []
+        self._plain_key = steps[0][1] if len(steps) == 1 and steps[0][0] == "key" else None
         self.key_path = " or ".join(f"`{p}`" for p in paths)
         file, prefixes = mapping.file, mapping.prefixes
         subjects = {tmap.name: self._subject(tmap) for tmap in mapping.triples_maps}
-        self._plans = []
-        self._joined_plans: list[tuple[Any, ...]] = []
         self._join_predicates: list[list[str]] = []
-        parents: dict[str, list[tuple[int, Callable[[Any], list[tuple[str, ...]]]]]] = {}
-        children: dict[str, list[tuple[int, Callable[[Any], list[tuple[str, ...]]]]]] = {}
+        parents: dict[str, list[tuple[int, KeysOf]]] = {}
+        children: dict[str, list[tuple[int, KeysOf]]] = {}
+        objects_of: dict[str, list[ObjectPlan]] = {}
         for tmap in mapping.triples_maps:
-            pos = []
+            objects = objects_of[tmap.name] = []
             for pom in tmap.predicate_objects:
                 predicates = [f"<{p}>" for p in pom.predicates]
-                renderers = []
                 for obj in pom.objects:
                     if isinstance(obj, RefObjectMap) and obj.joins:
                         join_id = len(self._join_predicates)
@@ -289,24 +300,38 @@ class MappingRunner:
                             (join_id, _join_keys([j.parent for j in obj.joins], None))
                         )
                         continue
+                    conditions = [pom.condition] if pom.condition else []
                     if isinstance(obj, RefObjectMap):  # same records: the parent's subjects
-                        render = subjects[obj.parent]
-                    else:
-                        render = compile_term(obj, file, prefixes)
-                    if pom.condition:
-                        render = _conditional(render, pom.condition)
-                    renderers.append(render)
-                if renderers:
-                    pos.append((predicates, renderers))
-            self._plans.append((tmap.select_nodes, subjects[tmap.name], pos))
-        if self._join_predicates:
-            for plan, tmap in zip(self._plans, mapping.triples_maps, strict=True):
-                self._joined_plans.append(
-                    (*plan, children.get(tmap.name, []), parents.get(tmap.name, []))
+                        objects.append(
+                            ObjectPlan(predicates, subjects[obj.parent], None, conditions)
+                        )
+                        continue
+                    if obj.condition:
+                        conditions.append(obj.condition)
+                    bare = _compile_term(obj, file, prefixes)
+                    objects.append(ObjectPlan(predicates, bare, obj, conditions))
+        self._plans: list[NodePlan] = []
+        for tmap in mapping.triples_maps:
+            objects = objects_of[tmap.name]
+            mine, theirs = children.get(tmap.name, []), parents.get(tmap.name, [])
+            iterated = any(s.iterator.strip() not in ("$", "") for s in tmap.sources)
+            self._plans.append(
+                NodePlan(
+                    subject=tmap.subject if not tmap.subjects else None,
+                    condition=tmap.condition,
+                    objects=objects,
+                    interpreted=_interpreted(subjects[tmap.name], objects, mine, theirs),
+                    select_nodes=tmap.select_nodes if iterated or not tmap.sources else None,
+                    children=mine,
+                    parents=theirs,
                 )
-            self.map_record = self._sample_joined  # type: ignore[method-assign]
+            )
         self._index: list[dict[tuple[str, ...], set[str]]] = [{} for _ in self._join_predicates]
         self._pending: list[dict[str, set[tuple[str, ...]]]] = [{} for _ in self._join_predicates]
+        if specialised:
+            self._map = specialise(self._plans, holds, mapping.file)
+        else:
+            self._map = _interpreted_record(self._plans)
 
     def _subject(self, tmap: TriplesMap) -> Renderer:
         """The subjects of a node: all subject maps, when the mapping's condition holds."""
@@ -329,6 +354,9 @@ class MappingRunner:
         return []
 
     def _has_key(self, record: Any) -> bool:
+        if self._plain_key is not None and record.__class__ is dict:
+            value = record.get(self._plain_key)
+            return value is not None and value != ""
         found = self._key(record) if self._key is not None else []
         return bool(found) and found[0] not in (None, "")
 
@@ -342,45 +370,29 @@ class MappingRunner:
         return f"#{number}"
 
     def map_record(self, record: Any) -> list[str]:
-        """The N-Triples lines of one record; RecordError if any part fails."""
+        """The N-Triples lines of one record (not its links to others); RecordError if it fails."""
         lines: list[str] = []
-        for select_nodes, subject, pos in self._plans:
-            for node in select_nodes(record):
-                for s in subject(node):
-                    for predicates, objects in pos:
-                        for render in objects:
-                            for o in render(node):
-                                for p in predicates:
-                                    lines.append(f"{s} {p} {o} .\n")
+        self._map(record, lines.append, [] if self._join_predicates else None)
         return lines
 
-    def _map_joined(self, record: Any, found: list[tuple[Any, ...]]) -> list[str]:
-        """map_record, noting the join keys of the record's children and parents in `found`."""
-        lines: list[str] = []
-        for select_nodes, subject, pos, children, parents in self._joined_plans:
-            for node in select_nodes(record):
-                subjects = subject(node)
-                if not subjects:
-                    continue
-                for s in subjects:
-                    for predicates, objects in pos:
-                        for render in objects:
-                            for o in render(node):
-                                for p in predicates:
-                                    lines.append(f"{s} {p} {o} .\n")
-                for join_id, keys_of in children:
-                    keys = keys_of(node)
-                    if keys:
-                        found.append((False, join_id, subjects, keys))
-                for join_id, keys_of in parents:
-                    keys = keys_of(node)
-                    if keys:
-                        found.append((True, join_id, subjects, keys))
-        return lines
+    def encoded(self, record: Any, found: list[Any] | None) -> tuple[bytes, int]:
+        """The record's N-Triples as UTF-8 and their number; RecordError if the record fails.
 
-    def _sample_joined(self, record: Any) -> list[str]:
-        """The record's own triples (its links to other records are made at the end of a run)."""
-        return self._map_joined(record, [])
+        `found` collects the record's join keys (None when the mapping has no joins).
+        """
+        try:
+            if self._key is not None and not self._has_key(record):
+                raise RecordError(
+                    f"the record has no value for {self.key_path}, the source's key; it "
+                    "cannot get a stable IRI and was left out (fix the source, or the "
+                    "source's `key` setting)"
+                )
+            lines: list[str] = []
+            self._map(record, lines.append, found)
+            # lone surrogates fail here, not in the store
+            return "".join(lines).encode("utf-8"), len(lines)
+        except UnicodeEncodeError as exc:
+            raise RecordError(f"a value is not valid Unicode text: {exc.reason}") from None
 
     def _commit(self, found: list[tuple[Any, ...]]) -> None:
         for is_parent, join_id, subjects, keys in found:
@@ -411,58 +423,62 @@ class MappingRunner:
 
     def run(self, records: Iterable[Any], chunk_triples: int = 50_000) -> Iterator[bytes]:
         """Map every record; yield UTF-8 N-Triples chunks of about `chunk_triples` lines."""
+        if self.processes > 1 and parallel.available():
+            yield from parallel.run(self, records, self.processes)
+            return
         stats = self.stats
-        buffer: list[str] = []
+        buffer: list[bytes] = []
+        buffered = 0
         joined = bool(self._join_predicates)
-        map_record = self.map_record
-        found: list[tuple[Any, ...]] = []
+        encoded = self.encoded
+        found: list[tuple[Any, ...]] | None = None
         for number, record in enumerate(records, start=1):
             stats.records = number
             if number <= _FIELD_SAMPLE and isinstance(record, dict):
                 stats.fields_seen.update(record)
+            if joined:
+                found = []
             try:
-                if self._key is not None and not self._has_key(record):
-                    raise RecordError(
-                        f"the record has no value for {self.key_path}, the source's key; it "
-                        "cannot get a stable IRI and was left out (fix the source, or the "
-                        "source's `key` setting)"
-                    )
-                if joined:
-                    found = []
-                    lines = self._map_joined(record, found)
-                else:
-                    lines = map_record(record)
-                text = "".join(lines)
-                text.encode("utf-8")  # lone surrogates fail here, not in the store
+                data, count = encoded(record, found)
             except RecordError as exc:
                 self._fail(record, number, exc)
                 continue
-            except UnicodeEncodeError as exc:
-                self._fail(
-                    record, number, RecordError(f"a value is not valid Unicode text: {exc.reason}")
-                )
-                continue
-            if joined:
+            if found:
                 self._commit(found)
-            buffer.append(text)
-            stats.triples += len(lines)
-            if len(buffer) * 8 >= chunk_triples:
-                yield "".join(buffer).encode("utf-8")
-                buffer = []
-        if joined:
-            links = self._join_lines()
-            stats.triples += len(links)
-            buffer.append("".join(links))
+            buffer.append(data)
+            buffered += count
+            if buffered >= chunk_triples:
+                stats.triples += buffered
+                yield b"".join(buffer)
+                buffer, buffered = [], 0
+        stats.triples += buffered
+        tail = self.finish()
+        if tail:
+            buffer.append(tail)
         if buffer:
-            yield "".join(buffer).encode("utf-8")
+            yield b"".join(buffer)
+
+    def finish(self) -> bytes:
+        """After the last record: the join links, counted in the stats."""
+        if not self._join_predicates:
+            return b""
+        links = self._join_lines()
+        self.stats.triples += len(links)
+        return "".join(links).encode("utf-8")
 
     def _fail(self, record: Any, number: int, error: RecordError) -> None:
+        if len(self.stats.failures) >= MAX_KEPT_ERRORS:
+            self.stats.failed += 1
+            return
+        location = self.locate() if self.locate is not None else ""
+        self.failed(number, self.record_key(record, number), error, location)
+
+    def failed(self, number: int, key: str, error: RecordError, location: str = "") -> None:
+        """Count a record left out, and keep why (the first MAX_KEPT_ERRORS of them)."""
         self.stats.failed += 1
         if not error.file:
             error.file = self.mapping.file
         if len(self.stats.failures) < MAX_KEPT_ERRORS:
-            key = self.record_key(record, number)
-            location = self.locate() if self.locate is not None else ""
             self.stats.failures.append(
                 RecordFailure(number=number, key=key, error=error, location=location)
             )
@@ -514,3 +530,50 @@ def _join_keys(
         return list(itertools.product(*columns))
 
     return keys
+
+
+def _interpreted(
+    subject: Renderer,
+    objects: list[ObjectPlan],
+    children: list[tuple[int, KeysOf]],
+    parents: list[tuple[int, KeysOf]],
+) -> Callable[[Any, Callable[[str], None], list[Any] | None], None]:
+    """One node of a triples map through the interpreted renderers (the fast code's fallback)."""
+    plan = [(obj.predicates, obj.render, obj.conditions) for obj in objects]
+
+    def map_node(node: Any, append: Callable[[str], None], found: list[Any] | None) -> None:
+        subjects = subject(node)
+        if not subjects:
+            return
+        for s in subjects:
+            for predicates, render, conditions in plan:
+                if conditions and not all(holds(c, node) for c in conditions):
+                    continue
+                for o in render(node):
+                    for p in predicates:
+                        append(f"{s} {p} {o} .\n")
+        if found is not None:
+            for join_id, keys_of in children:
+                keys = keys_of(node)
+                if keys:
+                    found.append((False, join_id, subjects, keys))
+            for join_id, keys_of in parents:
+                keys = keys_of(node)
+                if keys:
+                    found.append((True, join_id, subjects, keys))
+
+    return map_node
+
+
+def _interpreted_record(
+    plans: list[NodePlan],
+) -> Callable[[Any, Callable[[str], None], list[Any] | None], None]:
+    """A whole record through the interpreted renderers, triples map by triples map."""
+    steps = [(plan.select_nodes, plan.interpreted) for plan in plans]
+
+    def map_record(record: Any, append: Callable[[str], None], found: list[Any] | None) -> None:
+        for select_nodes, map_node in steps:
+            for node in select_nodes(record) if select_nodes is not None else (record,):
+                map_node(node, append, found)
+
+    return map_record

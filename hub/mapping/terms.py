@@ -10,8 +10,9 @@ from decimal import Decimal
 
 from hub.iris import XSD
 
-_UNRESERVED_ASCII = re.compile(r"^[A-Za-z0-9\-._~]*$")
-_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x20]*$")
+# `\Z`, not `$`: `$` also matches before a final line break, which would slip into the output.
+UNRESERVED_ASCII = re.compile(r"^[A-Za-z0-9\-._~]*\Z")
+ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x20]*\Z")
 # BCP 47 (RFC 5646) well-formed language tags: langtag, private use, or grandfathered.
 _LANGTAG = (
     r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4}|[a-z]{5,8})"  # language (with extlang)
@@ -27,7 +28,7 @@ _GRANDFATHERED = (
     "no-nyn|zh-guoyu|zh-hakka|zh-min|zh-min-nan|zh-xiang"
 )
 LANGUAGE_TAG = re.compile(
-    f"^(?:{_LANGTAG}|x(?:-[a-z\\d]{{1,8}})+|{_GRANDFATHERED})$", re.IGNORECASE | re.ASCII
+    f"^(?:{_LANGTAG}|x(?:-[a-z\\d]{{1,8}})+|{_GRANDFATHERED})\\Z", re.IGNORECASE | re.ASCII
 )
 
 # RFC 3987 ucschar: non-ASCII characters that may stay unencoded in an IRI.
@@ -62,7 +63,7 @@ def iri_safe(value: str) -> str:
     >>> iri_safe("Porto Ferraio/Elba è")
     'Porto%20Ferraio%2FElba%20è'
     """
-    if _UNRESERVED_ASCII.match(value):
+    if UNRESERVED_ASCII.match(value):
         return value
     out = []
     for char in value:
@@ -78,7 +79,7 @@ def iri_safe(value: str) -> str:
 
 def is_absolute_iri(value: str) -> bool:
     """True when `value` can be written as an IRI: a scheme and no forbidden characters."""
-    return bool(_ABSOLUTE_IRI.match(value))
+    return bool(ABSOLUTE_IRI.match(value))
 
 
 def nt_iri(value: str) -> str:
@@ -183,7 +184,9 @@ _LEXICAL = {
     "token": r"(\S+( \S+)*)?",
     "normalizedString": r"[^\t\n\r]*",
 }
-LEXICAL_CHECKS = {XSD + name: re.compile(f"^(?:{pattern})$") for name, pattern in _LEXICAL.items()}
+LEXICAL_CHECKS = {
+    XSD + name: re.compile(f"^(?:{pattern})\\Z") for name, pattern in _LEXICAL.items()
+}
 
 # The datatypes of RDF 1.1 (XSD built-ins usable in RDF, and rdf:'s own): any other IRI
 # in these two namespaces is a typo, not a datatype.
@@ -207,8 +210,8 @@ _RANGES = {
     "unsignedShort": (0, 2**16 - 1),
     "unsignedByte": (0, 255),
 }
-_RANGE_CHECKS = {XSD + name: bounds for name, bounds in _RANGES.items()}
-_DAY_CHECKED = frozenset(XSD + name for name in ("date", "dateTime", "dateTimeStamp"))
+RANGE_CHECKS = {XSD + name: bounds for name, bounds in _RANGES.items()}
+DAY_CHECKED = frozenset(XSD + name for name in ("date", "dateTime", "dateTimeStamp"))
 
 
 def datatype_problem(iri: str) -> str | None:
@@ -235,8 +238,25 @@ def datatype_problem(iri: str) -> str | None:
     return None
 
 
-def _day_exists(text: str) -> bool:
-    match = re.match(r"^(-?\d{4,})-(\d\d)-(\d\d)", text)
+_YEAR_MONTH_DAY = re.compile(r"^(-?\d{4,})-(\d\d)-(\d\d)")
+
+
+def day_exists(text: str) -> bool:
+    """False for a date whose day is not in its month (2023-02-29); True otherwise."""
+    day = text[8:10]
+    if (  # the common YYYY-MM-DD with a day from 01 to 28, without a regular expression
+        text[4:5] == "-" == text[7:8]
+        and "01" <= day <= "28"
+        and day.isdigit()
+        and text[:4].isdigit()
+        and text[5:7].isdigit()
+    ):
+        return True
+    return _day_in_month(text)
+
+
+def _day_in_month(text: str) -> bool:
+    match = _YEAR_MONTH_DAY.match(text)
     if match is None:
         return True
     year, month, day = (int(g) for g in match.groups())
@@ -263,9 +283,9 @@ def coerce_lexical(value: object, datatype: str) -> str:
         if "," in text and short in ("xsd:decimal", "xsd:double", "xsd:float"):
             hint = " (it uses a decimal comma; write it with a point, or fix it at the source)"
         raise ValueError(f"`{text}` is not a valid {short}{hint}")
-    if datatype in _DAY_CHECKED and not _day_exists(text):
+    if datatype in DAY_CHECKED and not day_exists(text):
         raise ValueError(f"`{text}` is not a valid {datatype.replace(XSD, 'xsd:')} (no such day)")
-    bounds = _RANGE_CHECKS.get(datatype)
+    bounds = RANGE_CHECKS.get(datatype)
     if bounds is not None and not bounds[0] <= int(text) <= bounds[1]:
         short = datatype.replace(XSD, "xsd:")
         raise ValueError(f"`{text}` is out of the range of {short} ({bounds[0]} to {bounds[1]})")
