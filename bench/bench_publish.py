@@ -10,10 +10,15 @@ same run it measures, each in a fresh child process with a fresh store:
 
 Prints rows/s, triples/s, seconds per phase and peak memory (max RSS); then, from
 bench/bench_republish.py, the time to re-publish sources of 1M and 5M triples, the
-longest time any reader saw no or a partial graph (must be 0) and peak memory. Usage:
+longest time any reader saw no or a partial graph (must be 0) and peak memory.
+
+`--sources K` then loads K sources of `--source-rows` rows each, one after the other, into
+one hub, and prints each run's time and phases: a source's cost should not grow with what
+the hub already holds (the K-th against the first). Usage:
 
     python bench/bench_publish.py                 # 1,000,000 rows (and 100,000 for memory growth)
-    python bench/bench_publish.py --rows 200000 --small 20000
+    python bench/bench_publish.py --rows 200000 --small 20000 --republish
+    python bench/bench_publish.py --rows 0 --small 0 --republish --sources 10 --source-rows 100000
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ TOWNS = [
     "Menton",
     "Toulon",
 ]
-CATEGORIES = ["nature", "culture", "food-and-wine", "sea-and-coast", "outdoor", "events"]
+CATEGORIES = ["nature", "culture-heritage", "food-wine", "sea-coast", "outdoor", "events"]  # themes.ttl
 BASE = "https://hub.example.org/"
 SCHEMA = "http://schema.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -101,13 +106,14 @@ path = "places.csv"
 """
 
 
-def generate(folder: Path, rows: int) -> None:
+def generate(folder: Path, rows: int, source: str = "bench-places", seed: int = 42) -> None:
     """Write places.csv and the same data as places.nt (what the mapping makes)."""
-    rng = random.Random(42)
-    entity = f"{BASE}id/bench-places/"
+    rng = random.Random(seed)
+    entity = f"{BASE}id/{source}/"
+    stem = "places" if source == "bench-places" else source
     with (
-        (folder / "places.csv").open("w", encoding="utf-8") as csv,
-        (folder / "places.nt").open("w", encoding="utf-8") as nt,
+        (folder / f"{stem}.csv").open("w", encoding="utf-8") as csv,
+        (folder / f"{stem}.nt").open("w", encoding="utf-8") as nt,
     ):
         csv.write("id,name,lat,lon,municipality,category\n")
         for i in range(rows):
@@ -184,10 +190,93 @@ def phase_hub(folder: Path) -> dict:
     }
 
 
-def child(phase: str, folder: Path) -> dict:
+MANY_SOURCE = """
+[sources.{id}]
+project = "smart-destination"
+kind = "files"
+mapping = "mapping.yml"
+licence = "https://creativecommons.org/licenses/by/4.0/"
+steward = "mailto:bench@example.org"
+key = "id"
+[sources.{id}.options]
+path = "{id}.csv"
+"""
+
+
+def phase_many(folder: Path, count: int) -> dict:
+    """Load `count` generated sources one after the other into one hub; each run's figures."""
+    from hub.config import load_config
+    from hub.pipeline.programme import load_programme
+    from hub.pipeline.run import run_source
+    from hub.store import connect_store
+
+    config = load_config(folder / "hub.toml")
+    store = connect_store(config)
+    load_programme(store, config)
+    runs = []
+    for number in range(1, count + 1):
+        start = time.perf_counter()
+        report = run_source(config, store, f"src{number:02}")
+        seconds = time.perf_counter() - start
+        runs.append(
+            {"seconds": seconds, "status": report.status, "message": report.message,
+             "triples": report.triples, "phases": report.phases,
+             "store_triples": report.triples * number}
+        )  # fmt: skip
+        print(f"[source {number}/{count}] {seconds:.1f}s ({report.status})", file=sys.stderr)
+    store.close()
+    return {"runs": runs, "peak_mb": peak_mb(), "server_peak_mb": child_peak_mb()}
+
+
+def measure_many(count: int, rows: int, work: Path) -> dict:
+    """K sources of `rows` rows in one hub: does a source's run cost grow with the hub?"""
+    folder = work / f"many-{count}x{rows}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    config = CONFIG.split("[sources.")[0]
+    for number in range(1, count + 1):
+        source = f"src{number:02}"
+        generate(folder, rows, source=source, seed=number)
+        (folder / f"{source}.nt").unlink()
+        config += MANY_SOURCE.format(id=source)
+    (folder / "hub.toml").write_text(config, encoding="utf-8")
+    result = child("many", folder, count)
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def report_many(result: dict, rows: int) -> None:
+    runs = result["runs"]
+    names = sorted({name for run in runs for name in run["phases"]})
+    print()
+    print(f"{len(runs)} sources of {rows:,} rows, one after the other in one hub:")
+    print("| source | hub holds (triples) | seconds | vs first | " + " | ".join(names) + " |")
+    print("|---:|---:|---:|---:|" + "---:|" * len(names))
+    first = runs[0]["seconds"]
+    for number, run in enumerate(runs, 1):
+        phases = " | ".join(f"{run['phases'].get(name, 0):.1f}" for name in names)
+        print(
+            f"| {number} | {run['store_triples']:,} | {run['seconds']:.1f} | "
+            f"{run['seconds'] / first:.2f}x | {phases} |"
+        )
+    print(
+        f"peak MB: process {result['peak_mb']:,.0f}, store server {result['server_peak_mb']:,.0f}"
+    )
+
+
+def child(phase: str, folder: Path, count: int = 0) -> dict:
     """Run one phase in a fresh interpreter, so its peak memory is its own."""
     out = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, "--folder", str(folder)],
+        [
+            sys.executable,
+            __file__,
+            "--phase",
+            phase,
+            "--folder",
+            str(folder),
+            "--sources",
+            str(count),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -255,17 +344,28 @@ def main() -> None:
         help="also re-publish sources of these many triples while readers query them "
         "(bench/bench_republish.py); none to skip",
     )
-    parser.add_argument("--phase", choices=["floor", "hub"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sources", type=int, default=0,
+        help="then load this many sources one after the other into one hub (0: skip)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--source-rows", type=int, default=100_000, help="rows of each of --sources"
+    )
+    parser.add_argument("--phase", choices=["floor", "hub", "many"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        result = phase_floor(args.folder) if args.phase == "floor" else phase_hub(args.folder)
+        if args.phase == "many":
+            result = phase_many(args.folder, args.sources)
+        else:
+            result = phase_floor(args.folder) if args.phase == "floor" else phase_hub(args.folder)
         print(json.dumps(result))
         return
     work = args.workdir or Path(tempfile.mkdtemp(prefix="hub-bench-"))
     sizes = [s for s in (args.small, args.rows) if s]
     results = [measure(rows, work) for rows in sizes]
-    report(results)
+    if results:
+        report(results)
     if args.republish:
         import bench_republish
 
@@ -273,6 +373,8 @@ def main() -> None:
         for triples in args.republish:
             republished += bench_republish.run_size(work, triples)
         bench_republish.report(republished)
+    if args.sources:
+        report_many(measure_many(args.sources, args.source_rows, work), args.source_rows)
 
 
 if __name__ == "__main__":

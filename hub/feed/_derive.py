@@ -39,13 +39,18 @@ def key_of(entity: str, prefix: str) -> str | None:
 
 
 def _lines(path: Path) -> Iterator[tuple[bytes, str]]:
-    """The triples of a version file, each with its subject IRI."""
+    """The triples of a version file, each with its subject IRI (one str per run of lines
+    with the same subject: version files are sorted, so a subject's lines are together)."""
+    last_raw, last = b"", ""
     with path.open("rb") as data:
         for raw in data:
             line = raw.strip()
-            if not line or line.startswith(b"#") or not line.startswith(b"<"):
+            if not line.startswith(b"<"):  # blank, comment (or a malformed line)
                 continue
-            yield line, line[1 : line.index(b">")].decode("utf-8")
+            subject = line[1 : line.index(b">")]
+            if subject != last_raw:
+                last_raw, last = subject, subject.decode("utf-8")
+            yield line, last
 
 
 def _digest(line: bytes) -> int:
@@ -59,10 +64,16 @@ class Grouping:
     prefix: str
     digests: dict[str, int] = field(default_factory=dict)
     skolem_owner: dict[str, str] = field(default_factory=dict)
+    _last_subject: str | None = field(default=None, repr=False, compare=False)
+    _last_owner: str = field(default="", repr=False, compare=False)
 
     def owner(self, subject: str) -> str:
+        if subject is self._last_subject:  # the same str object: the same run of lines
+            return self._last_owner
         found = owner_of(subject, self.prefix)
-        return found if found is not None else self.skolem_owner.get(subject, subject)
+        owner = found if found is not None else self.skolem_owner.get(subject, subject)
+        self._last_subject, self._last_owner = subject, owner
+        return owner
 
     def hexdigest(self, entity: str) -> str:
         return f"{self.digests[entity]:032x}"
@@ -77,16 +88,20 @@ def group_version(path: Path, prefix: str) -> Grouping:
     digests = grouping.digests
     skolems: dict[str, int] = {}
     parents: dict[str, set[str]] = {}
+    skolem = SKOLEM.encode()
+    last: str | None = None
+    owner: str | None = None
     for line, subject in _lines(path):
         value = _digest(line)
-        owner = owner_of(subject, prefix)
+        if subject is not last:
+            last, owner = subject, owner_of(subject, prefix)
         if owner is None:
             skolems[subject] = (skolems.get(subject, 0) + value) % _MOD
         else:
             digests[owner] = (digests.get(owner, 0) + value) % _MOD
-        if SKOLEM.encode() in line:
+        if skolem in line:
             match = _OBJECT_IRI.search(line)
-            if match and SKOLEM.encode() in match.group(1):
+            if match and skolem in match.group(1):
                 parents.setdefault(match.group(1).decode("utf-8"), set()).add(subject)
     for node, value in skolems.items():
         owner = _resolve(node, parents, prefix, grouping.skolem_owner)
