@@ -35,7 +35,7 @@ from bench.crosscheck_morph_kgc import (  # noqa: E402
     compare,
     difference_note,
     hub_graph,
-    morph_graph,
+    morph_graph_without_unknown_functions,
 )
 from harvesters import HarvestContext, get_harvester  # noqa: E402
 from hub.config import HubConfig, SourceConfig, load_config, source_options  # noqa: E402
@@ -89,7 +89,9 @@ def main() -> None:
             source = item.source
             name = Path(source.mapping).name
             if item.records is None:
-                print(f"| {name} | — | — | — | n/a | SPARQL CONSTRUCT of an RDF source |")
+                print(
+                    f"| {name} | — | — | — | n/a | SPARQL CONSTRUCT of an RDF source (decisions #10) |"
+                )
                 continue
             path = config.resolve(source.mapping)
             mapping = load_mapping(path, source_id=source.id, iris=IRIS)
@@ -97,17 +99,21 @@ def main() -> None:
             ours = hub_graph(mapping, item.records, source.id, source.key)
             row = f"| {name} | {len(item.records)} | {len(ours)} "
             try:
-                morph = morph_graph(doc, mapping, item.records, args.morph_python, source.id)
+                morph, removed = morph_graph_without_unknown_functions(
+                    doc, mapping, item.records, args.morph_python, source.id
+                )
             except MorphError as exc:
                 print(row + f"| error | — | Morph-KGC failed: {exc} |")
                 continue
             result = compare(ours, morph.graph, mapping)
             result.invalid = morph.invalid
             same = result.same and not morph.invalid
-            why = "" if same else "; ".join(result.labels())
-            print(row + f"| {len(morph.graph)} | {'yes' if same else 'no'} | {why} |")
-            if not same:
-                notes.append(difference_note(name, result, args.show))
+            why = [] if same else result.labels()
+            why += ["entries left out for Morph-KGC"] if removed else []
+            print(row + f"| {len(morph.graph)} | {'yes' if same else 'no'} | {'; '.join(why)} |")
+            if why:
+                note = difference_note(name, result, args.show)
+                notes.append("\n".join([note, *(f"  - {r}" for r in removed)]))
     for note in notes:
         print()
         print(note)
