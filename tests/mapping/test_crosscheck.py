@@ -162,3 +162,20 @@ def test_an_rml_case_expecting_an_error(tmp_path: Path) -> None:
     (case / "teams.csv").unlink()
     _, outcome = run_case(case, {})
     assert outcome.status == "pass" and "teams.csv" in outcome.why
+
+
+def test_a_function_morph_kgc_does_not_know_is_left_out_by_name() -> None:
+    from bench.crosscheck_morph_kgc import _UNKNOWN_FUNCTION, _drop_entries
+
+    iri = "KeyError: 'https://w3id.org/imec/idlab/function#normalizeDate'"
+    call = 'KeyError: "http://users.ugent.be/~bjdmeest/function/grel.ttl#string_split(valueParameter = $(tags))"'
+    assert _UNKNOWN_FUNCTION.search(iri).group(1) == "normalizeDate"
+    assert _UNKNOWN_FUNCTION.search(call).group(1) == "string_split"
+    doc = {
+        "mappings": {
+            "m": {"po": [["ex:a", "$(a)"], ["ex:t", "grel:string_split($(tags), ';')"]]},
+            "n": {"s": "ex:$(id)"},
+        }
+    }
+    assert _drop_entries(doc, "string_split") == ["m: 1 `po` entries"]
+    assert doc["mappings"]["m"]["po"] == [["ex:a", "$(a)"]]
