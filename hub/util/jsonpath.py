@@ -25,7 +25,7 @@ def parse_path(path: str) -> list[Step]:
         if not match or match.end() == pos:
             raise ValueError(
                 f"JSONPath `{path}` is not in the supported subset "
-                "($, .name, ['name'], [n], [*], .*) at `{text[pos:]}`"
+                f"($, .name, ['name'], [n], [*], .*) at `{text[pos:]}`"
             )
         if match.group("name") is not None:
             name = match.group("name")

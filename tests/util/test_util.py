@@ -44,5 +44,6 @@ def test_jsonpath_subset() -> None:
     document = {"data": {"items": [{"id": 1}, {"id": 2}]}, "a.b": 3}
     assert compile_path("data.items[*].id")(document) == [1, 2]
     assert compile_path("a.b")(document) == [3]  # a key with a dot wins
-    with pytest.raises(ValueError, match="not in the supported subset"):
+    with pytest.raises(ValueError, match="not in the supported subset") as refused:
         compile_path("a[?x]")
+    assert str(refused.value).endswith("at `[?x]`")  # names where the path stops being supported
