@@ -21,7 +21,9 @@ from tests.faults.killhub import KillHub  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=250_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
@@ -55,8 +57,10 @@ def main() -> None:
             f"version; recovered and checked in {time.monotonic() - t0 - result.after_s:.1f}s",
             flush=True,
         )
-    print(f"\n{args.rounds} kills: {outcomes['old']} left the old version, {outcomes['new']} the new; "
-          "every time `hub sources` answered and the graph was exactly one whole version")
+    print(
+        f"\n{args.rounds} kills: {outcomes['old']} left the old version, {outcomes['new']} the new; "
+        "every time `hub sources` answered and the graph was exactly one whole version"
+    )
 
 
 if __name__ == "__main__":

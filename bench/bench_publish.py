@@ -52,7 +52,14 @@ TOWNS = [
     "Menton",
     "Toulon",
 ]
-CATEGORIES = ["nature", "culture-heritage", "food-wine", "sea-coast", "outdoor", "events"]  # themes.ttl
+CATEGORIES = [
+    "nature",
+    "culture-heritage",
+    "food-wine",
+    "sea-coast",
+    "outdoor",
+    "events",
+]  # themes.ttl
 BASE = "https://hub.example.org/"
 SCHEMA = "http://schema.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
