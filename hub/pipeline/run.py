@@ -46,7 +46,7 @@ from hub.store import staging_store
 from hub.store.base import Store
 from hub.store.oxigraph import OxigraphStore
 from hub.util.chunks import ChunkReader
-from hub.validation import ValidationReport, load_shapes, validate_graph
+from hub.validation import ValidationReport, load_shapes, validate_ntriples
 
 __all__ = ["SourceRun", "StagedRun", "Workspace", "new_run_id", "run_source"]
 
@@ -367,7 +367,7 @@ class StagedRun:
         if not shapes_file.exists():
             raise HubError(f"shapes file {shapes_file} not found; fix hub.shapes in the config")
         shapes = _shapes(str(shapes_file), shapes_file.stat().st_mtime)
-        result = validate_graph(staging, self.live, shapes)
+        result = validate_ntriples(self.unsorted, shapes, graph=self.live)  # what was staged
         self.validation = result
         self.report.violations = result.error_count
         for violation in result.violations[:100]:

@@ -147,8 +147,9 @@ class ValidationReport:
     violations: list[Violation] = field(default_factory=list)
     counts: list[ConstraintCount] = field(default_factory=list)
     limit: int = 1000
-    queries: int = 0
+    queries: int = 0  # SPARQL queries asked of Oxigraph (comparisons Python does not decide)
     seconds: float = 0.0
+    triples: int = 0  # triples read
 
     @property
     def violation_count(self) -> int:
