@@ -1,176 +1,196 @@
-"""Benchmark: SHACL validation of a staged graph in the store vs pySHACL.
+"""Benchmark: SHACL validation of a staged graph, the hub's validator against pySHACL.
 
-Generates tourism-like entities (7 triples each, about 1% of them broken in some way),
-bulk-loads them into an on-disk Oxigraph store as a named graph, validates them with
-`hub.validation.validate_graph`, and validates a small slice with pySHACL for comparison
-(pySHACL works in memory on an rdflib graph and is far too slow for the large graph).
+The graph is the demo's output (every source harvested and published, as the tests do it),
+copied under new IRIs until it holds `--triples` triples, with seeded faults in about
+`--faults` of its entities (tests/validation/faults.py: missing properties, wrong
+datatypes, coordinates out of range, bad language tags, wrong classes, extra values ...),
+plus the programme graph once. Both validators read the same N-Triples file with
+ontology/shapes.ttl; each measurement runs in a fresh process (peak memory is that
+process's maximum resident set, interpreter included; reading the file is included).
 
-    /work/venv/bin/python bench/bench_validation.py [--entities 200000] [--small 2000]
+pySHACL is measured on a sample (the programme and the first copies, `--pyshacl-triples`),
+as 1M triples take it many minutes; the hub is measured on the sample too, and the two
+result sets on it, (focus node, path, constraint component, source shape), must be equal.
+
+    .venv/bin/python bench/bench_validation.py [--triples 1000000] [--pyshacl-triples 100000]
 """
 
 from __future__ import annotations
 
 import argparse
-import random
-import shutil
+import multiprocessing
+import re
+import resource
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pyshacl  # noqa: E402
-import rdflib  # noqa: E402
-
-from hub.store.oxigraph import OxigraphStore  # noqa: E402
-from hub.validation import load_shapes, validate_graph  # noqa: E402
-
-EX = "http://example.org/ns#"
-ID = "http://example.org/id/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-GRAPH = "https://hub.example.org/graph/bench/version/run-1"
-
-SHAPES = """
-@prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix ex: <http://example.org/ns#> .
-
-ex:PlaceShape a sh:NodeShape ;
-    sh:targetClass ex:Place ;
-    sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:datatype rdf:langString ;
-                  sh:languageIn ( "it" "fr" "en" ) ; sh:uniqueLang true ; sh:maxLength 80 ] ;
-    sh:property [ sh:path ex:latitude ; sh:minCount 1 ; sh:maxCount 1 ; sh:datatype xsd:decimal ;
-                  sh:minInclusive -90 ; sh:maxInclusive 90 ] ;
-    sh:property [ sh:path ex:longitude ; sh:minCount 1 ; sh:maxCount 1 ;
-                  sh:datatype xsd:decimal ; sh:minInclusive -180 ; sh:maxInclusive 180 ] ;
-    sh:property [ sh:path ex:code ; sh:minCount 1 ; sh:pattern "^[A-Z]{2}-[0-9]+$" ;
-                  sh:nodeKind sh:Literal ] ;
-    sh:property [ sh:path ex:region ; sh:maxCount 1 ; sh:nodeKind sh:IRI ;
-                  sh:in ( ex:Tuscany ex:Liguria ex:Sardinia ex:Corsica ex:Provence ) ;
-                  sh:severity sh:Warning ] .
-"""
-
-_REGIONS = ["Tuscany", "Liguria", "Sardinia", "Corsica", "Provence"]
-_CLASSES = ["Place", "Lodging", "Hotel", "Restaurant"]
+REPO = Path(__file__).resolve().parents[1]
+SHAPES = REPO / "ontology" / "shapes.ttl"
+GRAPH = "https://hub.example.org/graph/bench"
+_RENAME = re.compile(r"<https://hub\.example\.org/id/(?!programme/)")
+Key = tuple[str, str | None, str, str]
 
 
-def entity(i: int, rnd: random.Random) -> list[str]:
-    """The 7 N-Triples lines of entity `i`, broken in one way about 1% of the time."""
-    s = f"<{ID}e{i}>"
-    broken = rnd.random() < 0.01
-    kind = rnd.randrange(6) if broken else -1
-    lat = rnd.uniform(41.0, 44.5) if kind != 0 else 95.5
-    lines = [
-        f"{s} <{RDF_TYPE}> <{EX}{_CLASSES[i % 4]}> .",
-        f'{s} <{EX}name> "Luogo {i}"@it .',
-        f'{s} <{EX}name> "Lieu {i}"@{"fr" if kind != 1 else "de"} .',
-        f'{s} <{EX}latitude> "{lat:.5f}"^^<{XSD}decimal> .',
-        f'{s} <{EX}longitude> "{rnd.uniform(8.0, 10.5) if kind != 2 else "abc"}"^^<{XSD}decimal> .'
-        if kind != 2
-        else f'{s} <{EX}longitude> "abc"^^<{XSD}decimal> .',
-        f'{s} <{EX}code> "{"IT" if kind != 3 else "it"}-{i}" .',
-        f"{s} <{EX}region> <{EX}{_REGIONS[i % 5] if kind != 4 else 'Elba'}> ."
-        if kind != 5
-        else f'{s} <{EX}region> "Toscana" .',
-    ]
-    return lines
+def build(folder: Path, triples: int, sample: int, rate: float, seed: int) -> tuple[Path, Path]:
+    """Write the full graph and the sample (a prefix of it, whole entities) as N-Triples."""
+    from tests.api.demo_hub import harvest_demo
+    from tests.validation.faults import demo_ntriples, inject_faults
+
+    _, store = harvest_demo(folder / "demo")
+    try:
+        programme = store.dump_graph("https://hub.example.org/graph/programme").decode()
+        demo = demo_ntriples(store).replace(programme, "")
+    finally:
+        store.close()
+    lines = demo.splitlines()
+    full, part = folder / "full.nt", folder / "sample.nt"
+    written = programme.count("\n")
+    with full.open("w", encoding="utf-8") as out, part.open("w", encoding="utf-8") as cut:
+        out.write(programme)
+        cut.write(programme)
+        copy = 0
+        while written < triples:
+            renamed = [_RENAME.sub(f"<https://hub.example.org/id/r{copy}/", line) for line in lines]
+            broken, _ = inject_faults(renamed, seed=seed + copy, rate=rate)
+            text = "\n".join(broken) + "\n"
+            out.write(text)
+            if written < sample:
+                cut.write(text)
+            written += len(broken)
+            copy += 1
+    return full, part
 
 
-def ntriples(n: int, seed: int = 7, chunk: int = 50_000) -> list[bytes]:
-    """The graph as N-Triples chunks (plus the class hierarchy)."""
-    rnd = random.Random(seed)
-    chunks: list[bytes] = []
-    buf = [
-        f"<{EX}Lodging> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EX}Place> .",
-        f"<{EX}Hotel> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EX}Lodging> .",
-        f"<{EX}Restaurant> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EX}Place> .",
-    ]
-    for i in range(n):
-        buf.extend(entity(i, rnd))
-        if len(buf) >= chunk:
-            chunks.append(("\n".join(buf) + "\n").encode())
-            buf = []
-    if buf:
-        chunks.append(("\n".join(buf) + "\n").encode())
-    return chunks
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _hub(path: str, limit: int) -> dict:
+    from hub.validation import load_shapes, validate_ntriples
+
+    shapes = load_shapes(SHAPES)
+    started = time.perf_counter()
+    report = validate_ntriples(Path(path), shapes, graph=GRAPH, limit=limit)
+    seconds = time.perf_counter() - started
+    keys = {(v.focus_node, v.path, v.component, v.shape) for v in report.violations}
+    return {
+        "seconds": seconds,
+        "triples": report.triples,
+        "results": report.violation_count,
+        "keys": keys if limit > report.violation_count else None,
+        "peak": _peak_mib(),
+    }
+
+
+def _pyshacl(path: str, limit: int) -> dict:
+    import logging
+
+    import pyshacl
+    import rdflib
+    from rdflib.namespace import SH
+
+    from hub.validation import load_shapes
+    from hub.validation.shapes import Namer
+
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # the seeded ill-typed literals
+    shapes_graph = rdflib.Graph().parse(SHAPES)
+    namer = Namer(load_shapes(SHAPES).prefixes)
+    started = time.perf_counter()
+    data = rdflib.Graph().parse(path, format="nt")
+    _, results, _ = pyshacl.validate(data, shacl_graph=shapes_graph, inference="none")
+    seconds = time.perf_counter() - started
+
+    def name(shape: rdflib.term.Node) -> str:  # a blank property shape: its node shape
+        if isinstance(shape, rdflib.BNode):
+            shape = next(shapes_graph.subjects(SH.property, shape))
+        return namer.short(str(shape))
+
+    keys = set()
+    count = 0
+    for result in results.objects(None, SH.result):
+        count += 1
+        path_node = results.value(result, SH.resultPath)
+        keys.add(
+            (
+                str(results.value(result, SH.focusNode)),
+                str(path_node) if path_node is not None else None,
+                str(results.value(result, SH.sourceConstraintComponent)),
+                name(results.value(result, SH.sourceShape)),
+            )
+        )
+    return {
+        "seconds": seconds,
+        "triples": len(data),
+        "results": count,
+        "keys": keys,
+        "peak": _peak_mib(),
+    }
+
+
+def _child(kind: str, path: str, limit: int, queue: multiprocessing.Queue) -> None:
+    queue.put((_hub if kind == "hub" else _pyshacl)(path, limit))
+
+
+def measure(kind: str, path: Path, limit: int) -> dict:
+    """One validation in a fresh process (spawned: nothing inherited from this one)."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(kind, str(path), limit, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
 
 
 def main() -> None:
-    """Print load and validation figures for the big graph and the pySHACL comparison."""
+    """Print one table: each validator's triples, seconds, triples/s, peak memory."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entities", type=int, default=200_000)
-    parser.add_argument("--small", type=int, default=10_000, help="entities given to pySHACL")
+    parser.add_argument("--triples", type=int, default=1_000_000, help="triples for the hub")
+    parser.add_argument("--pyshacl-triples", type=int, default=100_000, help="pySHACL's sample")
+    parser.add_argument("--faults", type=float, default=0.02, help="share of entities broken")
+    parser.add_argument("--seed", type=int, default=14)
     args = parser.parse_args()
-    shapes = load_shapes(SHAPES)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-validation-"))
-    try:
-        # -- the large graph, on disk ----------------------------------------------------
-        chunks = ntriples(args.entities)
-        store = OxigraphStore(tmp / "store")
-        t0 = time.perf_counter()
-        store.bulk_load(chunks, GRAPH)
-        load_s = time.perf_counter() - t0
-        size = store.graph_size(GRAPH)
+    with tempfile.TemporaryDirectory(prefix="bench-validation-") as tmp:
+        started = time.perf_counter()
+        full, sample = build(Path(tmp), args.triples, args.pyshacl_triples, args.faults, args.seed)
         print(
-            f"graph: {args.entities:,} entities, {size:,} triples; bulk load {load_s:.1f} s "
-            f"({size / load_s:,.0f} triples/s)"
+            f"graph built in {time.perf_counter() - started:.0f} s (demo harvest, copies, faults)"
         )
-        report = validate_graph(store, GRAPH, shapes, limit=1000)
+        rows = [
+            ("hub", "full", measure("hub", full, 1000)),
+            ("hub", "sample", measure("hub", sample, 10**9)),
+            ("pySHACL 0.40", "sample", measure("pyshacl", sample, 0)),
+        ]
+    print()
+    print(
+        f"{'validator':<14}{'graph':<8}{'triples':>11}{'seconds':>10}{'triples/s':>12}"
+        f"{'peak MiB':>10}{'results':>9}"
+    )
+    for name, graph, r in rows:
         print(
-            f"hub validate_graph: {report.seconds:.1f} s, {report.queries} queries, "
-            f"{size / report.seconds:,.0f} triples/s; {report.summary()}"
+            f"{name:<14}{graph:<8}{r['triples']:>11,}{r['seconds']:>10.2f}"
+            f"{r['triples'] / r['seconds']:>12,.0f}{r['peak']:>10,.0f}{r['results']:>9,}"
         )
-        for c in sorted(report.counts, key=lambda c: (c.path or "", c.constraint)):
-            print(f"    {c.count:6,}  {c.severity:12} {c.constraint:16} {c.path}")
-        store.close()
-
-        # -- the small graph: pySHACL vs hub on the same data ---------------------------
-        small = ntriples(args.small, seed=11)
-        data = rdflib.Graph()
-        for chunk in small:
-            data.parse(data=chunk.decode(), format="nt")
-        shapes_graph = rdflib.Graph().parse(data=SHAPES, format="turtle")
-        t0 = time.perf_counter()
-        conforms, results, _ = pyshacl.validate(data, shacl_graph=shapes_graph, inference="none")
-        py_s = time.perf_counter() - t0
-        sh = "http://www.w3.org/ns/shacl#"
-        py_counts: Counter[tuple[str, str]] = Counter()
-        for r in results.objects(None, rdflib.URIRef(sh + "result")):
-            path = results.value(r, rdflib.URIRef(sh + "resultPath"))
-            comp = results.value(r, rdflib.URIRef(sh + "sourceConstraintComponent"))
-            py_counts[(str(path), str(comp))] += 1
-        small_store = OxigraphStore(tmp / "small")
-        small_store.bulk_load(small, GRAPH)
-        small_report = validate_graph(small_store, GRAPH, shapes, limit=100_000)
-        hub_counts: Counter[tuple[str, str]] = Counter()
-        for v in small_report.violations:
-            hub_counts[(str(v.path), v.component)] += 1
-        n = len(data)
-        print(f"small graph: {args.small:,} entities, {n:,} triples")
-        print(
-            f"pySHACL: {py_s:.2f} s, {n / py_s:,.0f} triples/s, {sum(py_counts.values())} results"
-        )
-        print(
-            f"hub:     {small_report.seconds:.2f} s, {n / small_report.seconds:,.0f} triples/s, "
-            f"{small_report.violation_count} results"
-        )
-        for key in sorted(set(py_counts) | set(hub_counts)):
-            mark = "" if py_counts[key] == hub_counts[key] else "   <- differs"
-            print(
-                f"    pySHACL {py_counts[key]:5}  hub {hub_counts[key]:5}  "
-                f"{key[1].split('#')[1]:34} {key[0]}{mark}"
-            )
-        print(
-            '    (differences: an ill-typed literal such as "abc"^^xsd:decimal compared with a '
-            "bound is a result in SPARQL; pySHACL compares its text)"
-        )
-        small_store.close()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    ours, theirs = rows[1][2]["keys"], rows[2][2]["keys"]
+    same = "yes" if ours == theirs else "no"
+    components = len({key[2] for key in theirs})
+    print(
+        f"same results on the sample (focus node, path, constraint component, source shape): "
+        f"{same} ({len(theirs):,} distinct results, {components} constraint components)"
+    )
+    if ours != theirs:
+        for key in sorted(ours - theirs)[:5]:
+            print("  hub only:", key)
+        for key in sorted(theirs - ours)[:5]:
+            print("  pySHACL only:", key)
+    print(
+        f"speed-up on the sample: {rows[2][2]['seconds'] / rows[1][2]['seconds']:.0f}x; "
+        "seconds include reading the N-Triples; 2 shared cores, one process each"
+    )
 
 
 if __name__ == "__main__":
