@@ -1,79 +1,52 @@
-"""The demo hub, harvested once for the /api/v1 tests: real store, real read model, TestClient.
+"""The harvested demo hub for the /api/v1 tests: real store, real read model, TestClient.
 
-tests/conftest.py's `demo_root` / `demo_config` are function-scoped; harvesting every
-demo source for each test would cost seconds per test, so `demo_hub` does the same
-steps (copy hub.toml, mappings and demo data; start the demo servers on free ports)
-once per package. Tests that change data use `demo_config` itself.
+Harvesting every demo source costs seconds, so both fixtures copy the one harvest that
+tests/api/demo_hub.py makes per session (every source run through the pipeline, which
+rebuilds each source's read model at publish): `demo_hub` once per package for the
+tests that only read, `hub_factory` a fresh copy for each test that changes data.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from hub.api import create_app
-from hub.config import HubConfig, load_config
-from hub.pipeline.programme import load_programme
-from hub.pipeline.provenance import RunReport
-from hub.pipeline.run import run_source
-from hub.readmodel import readmodel_path, sync
-from hub.store import open_store
+from hub.config import HubConfig
+from hub.readmodel import readmodel_path
 from hub.store.oxigraph import OxigraphStore
-from tests.conftest import REPO
+from tests.api.demo_hub import harvest_demo
 
 
 @dataclass
 class DemoHub:
-    """A harvested demo: config, store, the run reports."""
+    """A harvested demo: config and store."""
 
     config: HubConfig
     store: OxigraphStore
-    reports: dict[str, RunReport]
 
 
-def harvest(config: HubConfig, store: OxigraphStore) -> dict[str, RunReport]:
-    """Run every source of the config through the pipeline, then bring the read model up to date."""
-    load_programme(store, config)
-    reports = {source: run_source(config, store, source) for source in config.sources}
-    failed = {s: r.summary() for s, r in reports.items() if not r.ok}
-    assert not failed, failed
-    # The pipeline rebuilds a source's read model at publish; sync() does whatever it has not.
-    sync(config)
-    return reports
+@contextmanager
+def harvested_copy(root: Path) -> Iterator[DemoHub]:
+    """A copy of the session's harvested demo in `root`, its store open until the block ends."""
+    config, store = harvest_demo(root)
+    try:
+        yield DemoHub(config, store)
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="package")
 def demo_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoHub]:
     """The demo sources harvested into a real on-disk store and read model (once per package)."""
-    from hub.demo import build_demo_databases
-    from hub.demo.servers import demo_servers
-
-    root = tmp_path_factory.mktemp("api_v1") / "demo"
-    root.mkdir()
-    shutil.copy(REPO / "hub.toml", root / "hub.toml")
-    shutil.copytree(REPO / "mappings", root / "mappings")
-    shutil.copytree(
-        REPO / "hub" / "demo" / "data",
-        root / "hub" / "demo" / "data",
-        ignore=shutil.ignore_patterns("*.sqlite"),
-    )
-    build_demo_databases(root)
-    with demo_servers(fixed_ports=False) as urls:
-        config_file = root / "hub.toml"
-        text = config_file.read_text(encoding="utf-8")
-        for port, url in urls.items():
-            text = text.replace(f"http://127.0.0.1:{port}", url)
-        config_file.write_text(text, encoding="utf-8")
-        config = load_config(config_file)
-        store = open_store(config.store_path)
-        reports = harvest(config, store)
-    yield DemoHub(config, store, reports)
-    store.close()
+    with harvested_copy(tmp_path_factory.mktemp("api_v1") / "demo") as hub:
+        yield hub
 
 
 @pytest.fixture(scope="package")
@@ -159,9 +132,7 @@ def all_items(client: TestClient, url: str) -> list[dict]:
 
 
 @pytest.fixture
-def hub_factory(demo_config: HubConfig) -> Iterator[DemoHub]:
-    """A fresh harvested demo (function scope) for tests that change data."""
-    store = open_store(demo_config.store_path)
-    reports = harvest(demo_config, store)
-    yield DemoHub(demo_config, store, reports)
-    store.close()
+def hub_factory(tmp_path: Path) -> Iterator[DemoHub]:
+    """A fresh copy of the harvested demo (function scope) for tests that change data."""
+    with harvested_copy(tmp_path / "demo") as hub:
+        yield hub
