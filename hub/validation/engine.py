@@ -47,8 +47,9 @@ _NODE_KIND = {
     "IRIOrLiteral": '<"',
 }
 
+# Value-level constraints that look at the value alone (sh:disjoint needs the focus node).
+_VALUE_ALONE = (VALUE_LEVEL - {"sh:disjoint"}) | {"sh:hasValue"}
 _NONE: dict[str, list[str]] = {}
-ValueCheck = Callable[[str, str], bool]  # (focus node, value node) -> the value violates it
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ class Evaluator:
         self.stored = stored
         self.shapes = shapes
         self.compare = comparer or Comparer()
-        self._checks: dict[str, list[tuple[Constraint, ValueCheck]]] = {}
+        self._checks: dict[str, list[tuple[Constraint, Callable[..., bool]]]] = {}
         self._classes: dict[str, frozenset[str]] = {}
         self._conforms: dict[tuple[str, str], bool] = {}
 
@@ -180,19 +181,30 @@ class Evaluator:
         return out
 
     # -- shapes ------------------------------------------------------------
-    def shape_results(self, shape: Shape, focus: Iterable[str]) -> Iterator[Result]:
-        """The results of `shape` (and of its sh:property shapes) at the given focus nodes."""
+    def shape_results(
+        self, shape: Shape, focus: Iterable[str], rows: list[dict[str, list[str]]] | None = None
+    ) -> Iterator[Result]:
+        """The results of `shape` (and of its sh:property shapes) at the given focus nodes.
+
+        `rows`: each focus node's predicates and objects, when the caller has them already.
+        """
         if shape.deactivated:
             return
         focus = list(focus)
         if shape.path is None:
             yield from self._node_results(shape, focus)
             inner: dict[str, None] = dict.fromkeys(focus)
+            if rows is None and shape.properties:
+                spo = self.g.spo.get
+                rows = [spo(f, _NONE) for f in focus]
         else:
             inner = {}
-            yield from self._property_results(shape, focus, inner if shape.properties else None)
+            yield from self._property_results(
+                shape, focus, rows, inner if shape.properties else None
+            )
+            rows = None
         for child_id in shape.properties:
-            yield from self.shape_results(self.shapes.shapes[child_id], inner)
+            yield from self.shape_results(self.shapes.shapes[child_id], inner, rows)
 
     def conforms(self, shape_id: str, node: str) -> bool:
         """True when `node` conforms to the shape (for sh:node, sh:not, sh:and ...)."""
@@ -210,8 +222,8 @@ class Evaluator:
         equals = [c for c in shape.constraints if c.name == "sh:equals"]
         allowed = self.allowed(shape) if closed else set()
         for f in focus:
-            for c, bad in checks:
-                if bad(f, f):
+            for c, ok in checks:
+                if not (ok(f) if c.name in _VALUE_ALONE else ok(f, f)):
                     yield Result(shape, c, f, f)
             for c in closed:
                 for predicate, objects in self.g.predicate_objects(f).items():
@@ -236,12 +248,15 @@ class Evaluator:
         return found | {f"<{p}>" for p in shape.ignored}
 
     def _property_results(
-        self, shape: Shape, focus: list[str], inner: dict[str, None] | None
+        self,
+        shape: Shape,
+        focus: list[str],
+        rows: list[dict[str, list[str]]] | None,
+        inner: dict[str, None] | None,
     ) -> Iterator[Result]:
         assert shape.path is not None
         tree = shape.path.tree
         g, compare = self.g, self.compare
-        checks = self.value_checks(shape)
         by_name: dict[str, list[Constraint]] = {}
         for c in shape.constraints:
             if c.name not in VALUE_LEVEL:
@@ -257,20 +272,37 @@ class Evaluator:
             (c, c.name == "sh:lessThanOrEquals")
             for c in by_name.get("sh:lessThan", []) + by_name.get("sh:lessThanOrEquals", [])
         ]
+        # Most constraints look at the value alone; sh:disjoint & co. need the focus node too.
+        checks = self.value_checks(shape)
+        alone = [(c, ok) for c, ok in checks if c.name in _VALUE_ALONE]
+        paired = [(c, ok) for c, ok in checks if c.name not in _VALUE_ALONE]
         predicate = tree[1] if tree[0] == "iri" else None
-        spo = g.spo.get
-        for f in focus:
-            values = spo(f, _NONE).get(predicate, ()) if predicate else self.values(f, tree)
+        if predicate is None:
+            found = (self.values(f, tree) for f in focus)
+        elif rows is not None:
+            found = (row.get(predicate, ()) for row in rows)
+        else:
+            spo = g.spo.get
+            found = (spo(f, _NONE).get(predicate, ()) for f in focus)
+        for f, values in zip(focus, found, strict=True):
             if inner is not None:
                 inner.update(dict.fromkeys(values))
-            for c in mins:
-                if len(values) < c.value:  # type: ignore[operator]
-                    yield Result(shape, c, f, None, extra=str(len(values)))
-            for c in maxes:
-                if len(values) > c.value:  # type: ignore[operator]
-                    yield Result(shape, c, f, None, extra=str(len(values)))
+            if mins or maxes:
+                n = len(values)
+                for c in mins:
+                    if n < c.value:  # type: ignore[operator]
+                        yield Result(shape, c, f, None, extra=str(n))
+                for c in maxes:
+                    if n > c.value:  # type: ignore[operator]
+                        yield Result(shape, c, f, None, extra=str(n))
+            if not values:
+                if has_value:
+                    for c, _ in has_value:
+                        yield Result(shape, c, f, None)
+                if not equals:
+                    continue
             for c, wanted in has_value:
-                if wanted is None or wanted not in values:
+                if values and (wanted is None or wanted not in values):
                     yield Result(shape, c, f, None)
             for c in unique:
                 seen: dict[str, int] = {}
@@ -278,8 +310,8 @@ class Evaluator:
                     lang = language(v)
                     if lang:
                         seen[lang] = seen.get(lang, 0) + 1
-                for lang, n in seen.items():
-                    if n > 1:
+                for lang, count in seen.items():
+                    if count > 1:
                         yield Result(shape, c, f, None, extra=lang)
             for c in equals:
                 others = g.objects(f, f"<{c.value}>")
@@ -295,15 +327,17 @@ class Evaluator:
                     for o in others:
                         if not compare.less(v, o, or_equal=or_equal):
                             yield Result(shape, c, f, v)
-            if checks:
-                for v in values:
-                    for c, bad in checks:
-                        if bad(f, v):
-                            yield Result(shape, c, f, v)
+            for v in values:
+                for c, alone_ok in alone:
+                    if not alone_ok(v):
+                        yield Result(shape, c, f, v)
+                for c, ok in paired:
+                    if not ok(f, v):
+                        yield Result(shape, c, f, v)
 
     # -- value checks ------------------------------------------------------
-    def value_checks(self, shape: Shape) -> list[tuple[Constraint, ValueCheck]]:
-        """The shape's value-level constraints as (constraint, check) pairs."""
+    def value_checks(self, shape: Shape) -> list[tuple[Constraint, Callable[..., bool]]]:
+        """The shape's value-level constraints as (constraint, test) pairs (see `_check`)."""
         found = self._checks.get(shape.id)
         if found is None:
             names = VALUE_LEVEL if shape.path is not None else VALUE_LEVEL | {"sh:hasValue"}
@@ -311,55 +345,54 @@ class Evaluator:
             self._checks[shape.id] = found
         return found
 
-    def _check(self, c: Constraint) -> ValueCheck:  # noqa: C901, PLR0911, PLR0912 - one per kind
+    def _check(self, c: Constraint) -> Callable[..., bool]:  # noqa: C901, PLR0911, PLR0912
+        """True when a value satisfies `c`: `ok(value)`, or `ok(focus, value)` for sh:disjoint."""
         name, value, g = c.name, c.value, self.g
         if name == "sh:datatype":
-            ok = datatype_check(str(value), stored=self.stored)
-            return lambda f, v: not ok(v)
+            return datatype_check(str(value), stored=self.stored)
         if name == "sh:nodeKind":
             kinds = _NODE_KIND[str(value)]
-            return lambda f, v: v[0] not in kinds
+            return lambda v: v[0] in kinds
         if name == "sh:class":
             classes = self.classes(str(value))
-            return lambda f, v: v[0] == '"' or classes.isdisjoint(g.objects(v, RDF_TYPE))
+            return lambda v: v[0] != '"' and not classes.isdisjoint(g.objects(v, RDF_TYPE))
         if name == "sh:in":
             members = {term(t) for t in value}  # type: ignore[union-attr]
-            return lambda f, v: v not in members
+            return members.__contains__
         if name == "sh:pattern":
             search = compile_pattern(str(value), c.flags).search
-            return lambda f, v: v[0] == "_" or search(text(v)) is None
+            return lambda v: v[0] != "_" and search(text(v)) is not None
         if name == "sh:minLength":
-            return lambda f, v: v[0] == "_" or len(text(v)) < value  # type: ignore[operator]
+            return lambda v: v[0] != "_" and len(text(v)) >= value  # type: ignore[operator]
         if name == "sh:maxLength":
-            return lambda f, v: v[0] == "_" or len(text(v)) > value  # type: ignore[operator]
+            return lambda v: v[0] != "_" and len(text(v)) <= value  # type: ignore[operator]
         if name in ("sh:minInclusive", "sh:minExclusive", "sh:maxInclusive", "sh:maxExclusive"):
-            within = self.compare.bound(
+            return self.compare.bound(
                 term(str(value)),
                 lower=name.startswith("sh:min"),
                 inclusive=name.endswith("Inclusive"),
             )
-            return lambda f, v: not within(v)
         if name == "sh:languageIn":
             ranges = [str(r).lower() for r in value]  # type: ignore[union-attr]
-            return lambda f, v: not _language_in(v, ranges)
+            return lambda v: _language_in(v, ranges)
         if name == "sh:disjoint":
             other = f"<{value}>"
-            return lambda f, v: v in g.objects(f, other)
+            return lambda f, v: v not in g.objects(f, other)
         if name == "sh:hasValue":  # on a node shape: the focus node itself must be the value
             wanted = term(str(value)) if value else None
-            return lambda f, v: v != wanted
+            return lambda v: v == wanted
         refs: tuple[str, ...] = value  # type: ignore[assignment]
         conforms = self.conforms
         if name == "sh:node":
-            return lambda f, v: not conforms(refs[0], v)
+            return lambda v: conforms(refs[0], v)
         if name == "sh:not":
-            return lambda f, v: conforms(refs[0], v)
+            return lambda v: not conforms(refs[0], v)
         if name == "sh:and":
-            return lambda f, v: not all(conforms(r, v) for r in refs)
+            return lambda v: all(conforms(r, v) for r in refs)
         if name == "sh:or":
-            return lambda f, v: not any(conforms(r, v) for r in refs)
+            return lambda v: any(conforms(r, v) for r in refs)
         if name == "sh:xone":
-            return lambda f, v: sum(conforms(r, v) for r in refs) != 1
+            return lambda v: sum(conforms(r, v) for r in refs) == 1
         raise AssertionError(f"no check for {name}")
 
 
