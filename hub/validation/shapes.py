@@ -1,6 +1,6 @@
-"""Read a SHACL shapes graph (Turtle, with rdflib) into a small model the compiler understands.
+"""Read a SHACL shapes graph (Turtle, with rdflib) into a small model the validator runs.
 
-Everything the compiler cannot check is refused here, by name, so that nobody believes a
+Everything the validator cannot check is refused here, by name, so that nobody believes a
 constraint was checked when it was not (see `UNSUPPORTED`).
 """
 
@@ -129,10 +129,10 @@ SUPPORTED = set(_SINGLE) | set(_LIST) | _DESCRIPTIVE
 
 #: SHACL features that `load_shapes` refuses, with the reason given to the user.
 UNSUPPORTED = {
-    "qualifiedValueShape": "qualified value shapes are not compiled to SPARQL yet",
-    "qualifiedMinCount": "qualified value shapes are not compiled to SPARQL yet",
-    "qualifiedMaxCount": "qualified value shapes are not compiled to SPARQL yet",
-    "qualifiedValueShapesDisjoint": "qualified value shapes are not compiled to SPARQL yet",
+    "qualifiedValueShape": "the hub's validator does not run qualified value shapes yet",
+    "qualifiedMinCount": "the hub's validator does not run qualified value shapes yet",
+    "qualifiedMaxCount": "the hub's validator does not run qualified value shapes yet",
+    "qualifiedValueShapesDisjoint": "the hub's validator does not run qualified value shapes yet",
     "sparql": "SPARQL-based constraints are not run by the hub's validator",
     "target": "SHACL-AF custom targets are not supported",
     "rule": "SHACL-AF rules are not run by the hub's validator",
@@ -173,7 +173,7 @@ class Path:
     sparql: str
     display: str
     iri: str | None = None
-    closure: bool = False  # uses *, + or ?
+    closure: bool = False  # uses *, + or ? (reached nodes are found by walking the graph)
     #: The path as a tree the validator walks: ("iri", "<p>"), ("inverse", sub),
     #: ("sequence", subs), ("alternative", subs), ("zeroOrMore" | "oneOrMore" | "zeroOrOne", sub).
     tree: tuple = field(default=(), compare=False)

@@ -70,18 +70,6 @@ def parts(term: str) -> tuple[str, str | None, str]:
     return lexical, None, suffix[3:-1]
 
 
-def is_literal(term: str) -> bool:
-    return term[0] == '"'
-
-
-def is_iri(term: str) -> bool:
-    return term[0] == "<"
-
-
-def is_blank(term: str) -> bool:
-    return term[0] == "_"
-
-
 def text(term: str) -> str:
     """SPARQL's STR(): the IRI, or the lexical form (blank nodes have none: their label)."""
     first = term[0]
