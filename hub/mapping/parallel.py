@@ -5,8 +5,11 @@ of `BATCH_RECORDS` to a pool of workers forked from it, so each worker has the c
 mapping and its specialised code without pickling them, and writes the workers' bytes
 in the order of the batches: the output is the same, byte for byte, as one process's.
 At most two batches per worker are in flight, so memory stays flat in the number of
-records. Failures, reference hits and join keys come back with each batch and are
-merged by the calling process, which also makes the join links at the end.
+records. A worker writes a batch's N-Triples to a spool file (in /dev/shm when it has
+room) and sends back its name: a pipe would copy the bytes three more times, which
+costs the calling process about as much as mapping them. Failures, reference hits and
+join keys come back with each batch and are merged by the calling process, which also
+makes the join links at the end.
 
 Needs the `fork` start method (Linux, macOS); elsewhere the runner maps in one process.
 """
@@ -14,6 +17,9 @@ Needs the `fork` start method (Linux, macOS); elsewhere the runner maps in one p
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from multiprocessing.pool import AsyncResult
@@ -28,11 +34,14 @@ if TYPE_CHECKING:
 BATCH_RECORDS = 500
 IN_FLIGHT_PER_WORKER = 2
 FIELD_SAMPLE = 200  # as the runner: the first records' fields, for the coverage report
+SPOOL_FROM_BYTES = 1 << 16  # a smaller batch output comes back through the pipe
+_SHM = "/dev/shm"
 
 _runner: MappingRunner | None = None  # a worker's runner, set once when it starts
+_spool = ""  # a worker's folder for batch outputs
 
 Failure = tuple[int, RecordError, str]  # offset in the batch, error, record key
-Batch = tuple[bytes, int, list[Failure], list[Any], list[int]]
+Batch = tuple[bytes | str, int, list[Failure], list[Any], list[int]]  # bytes, or a file name
 
 
 def available() -> bool:
@@ -48,9 +57,17 @@ def references(runner: MappingRunner) -> list[Reference]:
     return list(unique.values())
 
 
-def _adopt(runner: MappingRunner) -> None:
-    global _runner
-    _runner = runner
+def _adopt(runner: MappingRunner, spool: str) -> None:
+    global _runner, _spool
+    _runner, _spool = runner, spool
+
+
+def _spool_folder() -> str:
+    """A new folder for batch outputs: in memory (/dev/shm) when it has room, else on disk."""
+    parent = None
+    if os.path.isdir(_SHM) and shutil.disk_usage(_SHM).free > 1 << 30:
+        parent = _SHM
+    return tempfile.mkdtemp(prefix="hub-mapping-", dir=parent)
 
 
 def map_batch(first: int, records: list[Any]) -> Batch:
@@ -76,13 +93,20 @@ def map_batch(first: int, records: list[Any]) -> Batch:
         if found:
             keys.extend(found)
     hits = [ref.hits - old for ref, old in zip(refs, before, strict=True)]
-    return b"".join(chunks), triples, failures, keys, hits
+    size = sum(len(chunk) for chunk in chunks)
+    if size < SPOOL_FROM_BYTES:
+        return b"".join(chunks), triples, failures, keys, hits
+    path = os.path.join(_spool, f"{first}.nt")
+    with open(path, "wb") as out:
+        out.writelines(chunks)
+    return path, triples, failures, keys, hits
 
 
 def run(runner: MappingRunner, records: Iterable[Any], processes: int) -> Iterator[bytes]:
     """Map `records` with `processes` workers; yield N-Triples chunks in the records' order."""
     context = multiprocessing.get_context("fork")
-    pool = context.Pool(processes, initializer=_adopt, initargs=(runner,))
+    spool = _spool_folder()
+    pool = context.Pool(processes, initializer=_adopt, initargs=(runner, spool))
     stats, locate = runner.stats, runner.locate
     refs = references(runner)
     pending: deque[tuple[int, list[str], AsyncResult[Batch]]] = deque()
@@ -99,6 +123,11 @@ def run(runner: MappingRunner, records: Iterable[Any], processes: int) -> Iterat
             runner._commit(keys)
         for ref, hit in zip(refs, hits, strict=True):
             ref.hits += hit
+        if isinstance(data, str):
+            with open(data, "rb") as spooled:
+                text = spooled.read()
+            os.unlink(data)
+            return text
         return data
 
     try:
@@ -131,6 +160,7 @@ def run(runner: MappingRunner, records: Iterable[Any], processes: int) -> Iterat
         if not finished:
             pool.terminate()
         pool.join()
+        shutil.rmtree(spool, ignore_errors=True)
     tail = runner.finish()
     if tail:
         yield tail

@@ -278,7 +278,11 @@ class StagedRun:
         report.mapping_hash = mapping.sha256
         record_location.set("")  # a replayed snapshot says nothing of where records were
         self.runner = runner = MappingRunner(
-            mapping, source=source.id, record_key=source.key, locate=record_location.get
+            mapping,
+            source=source.id,
+            record_key=source.key,
+            locate=record_location.get,
+            processes=self.config.hub.mapping_processes,
         )
         chunks = runner.run(self._counted(self._sampled(self._records(harvest))))
         try:

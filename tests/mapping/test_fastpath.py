@@ -234,9 +234,12 @@ def test_values_with_a_final_line_break_are_not_written_raw() -> None:
 
 
 @pytest.mark.skipif(not parallel.available(), reason="needs the fork start method")
-@pytest.mark.parametrize("processes", [2, 3])
-def test_parallel_run_equals_one_process(processes: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "BATCH_RECORDS", 37)  # many batches, a partial last one
+@pytest.mark.parametrize(("processes", "batch"), [(2, 37), (3, 37), (2, 400)])
+def test_parallel_run_equals_one_process(
+    processes: int, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 37: many batches (a partial last one), each back through the pipe; 400: spooled
+    monkeypatch.setattr(parallel, "BATCH_RECORDS", batch)
     records = random_records(7, 900)
     single = outcome(fresh(), records)
     several = outcome(fresh(processes=processes), records)
