@@ -4,7 +4,9 @@ Maps the demo's real mapping files over synthetic records shaped like their sour
 (smartic-operators: a CSV register, itinera-trails: GeoJSON features with nested lists),
 plus a mapping that uses functions, a condition and a join, and prints records/s and
 triples/s in CPU time of this process (best of --repeat runs, so that a busy machine
-disturbs less; wall time is shown too).
+disturbs less; wall time is shown too), for the specialised code the runner compiles
+(hub/mapping/fastpath.py) and for the interpreted renderers alone (`specialised=False`,
+the engine before issue 14), with the same output.
 
     .venv/bin/python bench/bench_mapping.py [--records 50000] [--repeat 5]
 """
@@ -108,11 +110,11 @@ def trails(n: int) -> list[dict]:
     ]
 
 
-def measure(runner_factory, records: list[dict], repeat: int) -> tuple[float, int]:
+def measure(runner_factory, records: list[dict], repeat: int, specialised: bool):
     best = wall = float("inf")
     triples = 0
     for _ in range(repeat):
-        runner = runner_factory()
+        runner = runner_factory(specialised)
         start, cpu = time.perf_counter(), time.process_time()
         for _chunk in runner.run(records):
             pass
@@ -136,7 +138,9 @@ def main() -> None:
     cases.append(
         (
             "smartic-operators.yml (CSV)",
-            lambda: MappingRunner(smartic, source="smartic-operators", record_key="id"),
+            lambda fast: MappingRunner(
+                smartic, source="smartic-operators", record_key="id", specialised=fast
+            ),
             operators(args.records),
         )
     )
@@ -146,7 +150,9 @@ def main() -> None:
     cases.append(
         (
             "itinera-trails.yml (GeoJSON)",
-            lambda: MappingRunner(itinera, source="itinera-trails", record_key="properties.id"),
+            lambda fast: MappingRunner(
+                itinera, source="itinera-trails", record_key="properties.id", specialised=fast
+            ),
             trails(args.records),
         )
     )
@@ -158,18 +164,25 @@ def main() -> None:
         cases.append(
             (
                 "functions + condition + join",
-                lambda: MappingRunner(yarrrml, source="bench", record_key="id"),
+                lambda fast: MappingRunner(
+                    yarrrml, source="bench", record_key="id", specialised=fast
+                ),
                 operators(args.records),
             )
         )
     print(f"{args.records} records, best of {args.repeat}")
     for name, factory, records in cases:
-        seconds, wall, triples = measure(factory, records, args.repeat)
-        print(
-            f"{name:30s} {seconds:6.3f} s CPU ({wall:6.3f} s wall) "
-            f"{len(records) / seconds:9,.0f} records/s {triples / seconds:9,.0f} triples/s "
-            f"({triples} triples)"
-        )
+        timings = {}
+        for label, fast in (("specialised", True), ("interpreted", False)):
+            seconds, wall, triples = measure(factory, records, args.repeat, fast)
+            timings[label] = seconds
+            print(
+                f"{name:30s} {label:11s} {seconds:6.3f} s CPU ({wall:6.3f} s wall) "
+                f"{len(records) / seconds:9,.0f} records/s {triples / seconds:10,.0f} triples/s "
+                f"({triples} triples)"
+            )
+        ratio = timings["interpreted"] / timings["specialised"]
+        print(f"{'':30s} specialised code {ratio:.1f}x the interpreted renderers")
 
 
 if __name__ == "__main__":

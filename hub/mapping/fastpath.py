@@ -16,6 +16,7 @@ the interpreted order, so both paths give the same bytes.
 
 from __future__ import annotations
 
+import linecache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,6 +121,8 @@ class _Source:
     def build(self, name: str, filename: str) -> Any:
         self.text = "\n".join(self.lines) + "\n"
         code = compile(self.text, filename, "exec")
+        # tracebacks through the generated code show its lines
+        linecache.cache[filename] = (len(self.text), None, self.text.splitlines(True), filename)
         exec(code, self.namespace)  # noqa: S102 - our own generated source
         return self.namespace[name]
 
