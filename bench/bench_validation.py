@@ -73,12 +73,13 @@ def _hub(path: str, limit: int) -> dict:
     from hub.validation import load_shapes, validate_ntriples
 
     shapes = load_shapes(SHAPES)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = validate_ntriples(Path(path), shapes, graph=GRAPH, limit=limit)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     keys = {(v.focus_node, v.path, v.component, v.shape) for v in report.violations}
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "triples": report.triples,
         "results": report.violation_count,
         "keys": keys if limit > report.violation_count else None,
@@ -99,10 +100,10 @@ def _pyshacl(path: str, limit: int) -> dict:
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # the seeded ill-typed literals
     shapes_graph = rdflib.Graph().parse(SHAPES)
     namer = Namer(load_shapes(SHAPES).prefixes)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     data = rdflib.Graph().parse(path, format="nt")
     _, results, _ = pyshacl.validate(data, shacl_graph=shapes_graph, inference="none")
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 
     def name(shape: rdflib.term.Node) -> str:  # a blank property shape: its node shape
         if isinstance(shape, rdflib.BNode):
@@ -124,6 +125,7 @@ def _pyshacl(path: str, limit: int) -> dict:
         )
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "triples": len(data),
         "results": count,
         "keys": keys,
@@ -167,13 +169,13 @@ def main() -> None:
         ]
     print()
     print(
-        f"{'validator':<14}{'graph':<8}{'triples':>11}{'seconds':>10}{'triples/s':>12}"
-        f"{'peak MiB':>10}{'results':>9}"
+        f"{'validator':<14}{'graph':<8}{'triples':>11}{'seconds':>9}{'cpu s':>8}"
+        f"{'triples/s':>11}{'peak MiB':>10}{'results':>9}"
     )
     for name, graph, r in rows:
         print(
-            f"{name:<14}{graph:<8}{r['triples']:>11,}{r['seconds']:>10.2f}"
-            f"{r['triples'] / r['seconds']:>12,.0f}{r['peak']:>10,.0f}{r['results']:>9,}"
+            f"{name:<14}{graph:<8}{r['triples']:>11,}{r['seconds']:>9.2f}{r['cpu']:>8.2f}"
+            f"{r['triples'] / r['seconds']:>11,.0f}{r['peak']:>10,.0f}{r['results']:>9,}"
         )
     ours, theirs = rows[1][2]["keys"], rows[2][2]["keys"]
     same = "yes" if ours == theirs else "no"
@@ -189,7 +191,7 @@ def main() -> None:
             print("  pySHACL only:", key)
     print(
         f"speed-up on the sample: {rows[2][2]['seconds'] / rows[1][2]['seconds']:.0f}x; "
-        "seconds include reading the N-Triples; 2 shared cores, one process each"
+        "seconds (wall) and cpu s include reading the N-Triples; one process each"
     )
 
 
