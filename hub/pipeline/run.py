@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from harvesters import HarvestContext, get_harvester, record_location
 from hub.config import HubConfig, SourceConfig, source_options
@@ -58,12 +58,6 @@ RAW_GRAPH = "urn:marittimo-hub:raw"
 @lru_cache(maxsize=4)
 def _shapes(path: str, mtime: float):  # noqa: ANN202 - parsed shapes, cached per file version
     return load_shapes(path)
-
-
-def _tee(chunks: Iterable[bytes], out: BinaryIO) -> Iterator[bytes]:
-    for chunk in chunks:
-        out.write(chunk)
-        yield chunk
 
 
 @dataclass(frozen=True)
@@ -247,7 +241,7 @@ class StagedRun:
         if getattr(harvest, "produces", "records") == "ntriples":
             self._stage_rdf(staging, harvest)
         else:
-            self._stage_records(staging, harvest)
+            self._stage_records(harvest)
 
     def _records(self, harvest: Any) -> Iterator[Any]:
         if self.replay:
@@ -264,7 +258,7 @@ class StagedRun:
                 self.sample.append(record)
             yield record
 
-    def _stage_records(self, staging: OxigraphStore, harvest: Any) -> None:
+    def _stage_records(self, harvest: Any) -> None:
         report, source = self.report, self.source
         path = self.config.resolve(source.mapping)
         if path.suffix == ".rq":
@@ -286,7 +280,7 @@ class StagedRun:
         )
         chunks = runner.run(self._counted(self._sampled(self._records(harvest))))
         try:
-            self._load(staging, chunks, self.live, tee_version=True)
+            self._write_version(chunks)
         finally:
             stats = runner.stats
             report.records, report.record_errors = stats.records, stats.failed
@@ -314,24 +308,24 @@ class StagedRun:
             options = source_options(self.config, source)
             harvested = harvest(source.id, options, root=self.config.root, context=self.context)
             chunks = self.snapshots.tee_chunks(harvested, self.report.run_id)
-        self._load(staging, self._count_lines(chunks), RAW_GRAPH, tee_version=False)
+        self._load_raw(staging, self._count_lines(chunks))
         if self.context.unchanged:
             return
         self.report.triples = 0
         mapped = self._count_triples(construct_chunks(staging, RAW_GRAPH, query))
-        self._load(staging, mapped, self.live, tee_version=True)
+        self._write_version(mapped)
 
-    def _load(
-        self, staging: OxigraphStore, chunks: Iterable[bytes], graph: str, *, tee_version: bool
-    ) -> None:
-        if not tee_version:
-            staging.bulk_load([io.BufferedReader(ChunkReader(chunks), 1 << 20)], graph)
-            return
+    @staticmethod
+    def _load_raw(staging: OxigraphStore, chunks: Iterable[bytes]) -> None:
+        """The RDF a source gives, into the staging store where its CONSTRUCT reads it."""
+        staging.bulk_load([io.BufferedReader(ChunkReader(chunks), 1 << 20)], RAW_GRAPH)
+
+    def _write_version(self, chunks: Iterable[bytes]) -> None:
+        """The mapped N-Triples, straight to the file that becomes the version (validated
+        and sorted from there; no store holds them until the publish, decisions #30)."""
         with self.unsorted.open("wb") as version:
-            # The N-Triples go to the staging store and, as they pass, to the file that
-            # becomes the version (sorted after validation; no second serialization).
-            stream = ChunkReader(_tee(chunks, version))
-            staging.bulk_load([io.BufferedReader(stream, 1 << 20)], graph)
+            for chunk in chunks:
+                version.write(chunk)
 
     def _count_lines(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         for chunk in chunks:
@@ -357,7 +351,10 @@ class StagedRun:
         previous = self.published_version()
         if previous is None:
             return
-        staging.bulk_load([previous.open("rb")], RAW_GRAPH + "/previous")
+        with self.unsorted.open("rb") as harvested:
+            staging.bulk_load([harvested], self.live)
+        with previous.open("rb") as published:
+            staging.bulk_load([published], RAW_GRAPH + "/previous")
         staging.update(
             f"INSERT {{ GRAPH <{self.live}> {{ ?s ?p ?o }} }} WHERE {{ "
             f"GRAPH <{RAW_GRAPH}/previous> {{ ?s ?p ?o }} "
