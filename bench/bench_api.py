@@ -574,8 +574,14 @@ def load(folder: Path) -> dict:
 
 
 # -- serving -------------------------------------------------------------------
-def serve(folder: Path, port: int) -> None:
-    """Child process: the hub's app on uvicorn, the store in its default child server."""
+def serve(folder: Path, port: int, workers: int = 1) -> None:
+    """Child process: the hub's app on uvicorn, the store in its default child server.
+
+    With `workers` > 1, uvicorn's worker processes each serve the app, reading the store
+    through the server this process started.
+    """
+    import os
+
     import uvicorn
 
     from hub.api import create_app
@@ -584,8 +590,32 @@ def serve(folder: Path, port: int) -> None:
 
     config = load_config(folder / "hub.toml")
     store = connect_store(config, owner="bench")
+    if workers > 1:
+        os.environ["HUB_BENCH_FOLDER"] = str(folder)
+        uvicorn.run(
+            "bench_api:worker_app",
+            factory=True,
+            workers=workers,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+        return
     app = create_app(config, store)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def worker_app() -> object:
+    """The app of one uvicorn worker process (`serve` with workers)."""
+    import os
+
+    from hub.api import create_app
+    from hub.config import load_config
+    from hub.store import connect_store
+
+    config = load_config(Path(os.environ["HUB_BENCH_FOLDER"]) / "hub.toml")
+    return create_app(config, connect_store(config, write=False))
 
 
 def wait_ready(port: int, timeout: float = 120.0) -> None:
@@ -784,26 +814,19 @@ def _request(target: str, query: Query, host: str) -> bytes:
     ).encode() + body
 
 
-def _rows(target: str, body: bytes) -> int:
-    """How many rows an answer has (to check that answers are not empty)."""
+def _rows_and_total(target: str, body: bytes) -> tuple[int, int | None]:
+    """How many rows an answer has (to check that answers are not empty) and its `total`.
+
+    One parse per answer: the clients share the machine with the server.
+    """
     try:
         data = json.loads(body)
     except ValueError:
-        return 0
+        return 0, None
     if target == "sparql":
-        return len(data.get("results", {}).get("bindings", []))
-    if "items" in data:
-        return len(data["items"])
-    return 1
-
-
-def _total(body: bytes) -> int | None:
-    """The `total` of an API answer (how many entities matched), if it has one."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    return data.get("total") if isinstance(data, dict) else None
+        return len(data.get("results", {}).get("bindings", [])), None
+    total = data.get("total") if isinstance(data, dict) else None
+    return (len(data["items"]) if "items" in data else 1), total
 
 
 def run(
@@ -856,8 +879,9 @@ async def _run(
                 elapsed = time.perf_counter() - t0
                 if status == 200 and b"cancelled" not in body[-200:]:
                     result.latencies.append(elapsed)
-                    result.rows.append(_rows(target, body))
-                    if target == "api" and (total := _total(body)) is not None:
+                    rows, total = _rows_and_total(target, body)
+                    result.rows.append(rows)
+                    if target == "api" and total is not None:
                         result.totals.append(total)
                 else:
                     result.errors += 1
@@ -879,7 +903,16 @@ def measure(folder: Path, entities: int, args: argparse.Namespace) -> list[Resul
 
     port = args.port
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(folder), "--port", str(port)]
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(folder),
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ]
     )
     results: list[Result] = []
     try:
@@ -943,10 +976,16 @@ def main() -> None:
     )
     parser.add_argument("--sparql-seconds", type=float, default=20.0)
     parser.add_argument("--sparql-requests", type=int, default=200)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes (default 1, as `hub serve`)",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, args.workers)
         return
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="hub-bench-api-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -973,7 +1012,10 @@ def main() -> None:
         print(f"read model sync {time.perf_counter() - t0:.1f}s: {done}", flush=True)
     print(HEADER, flush=True)
     results = measure(folder, args.entities, args)
-    print(f"\n{args.entities:,} entities, {SOURCES} sources; uvicorn, 1 process; 2-core machine")
+    print(
+        f"\n{args.entities:,} entities, {SOURCES} sources; uvicorn, {args.workers} process(es); "
+        "2-core machine"
+    )
     if not args.reuse:
         print(
             f"pipeline (harvest+map+validate+publish) {summary['pipeline_s']:.0f}s; read model sync "

@@ -92,6 +92,7 @@ class Planner:
         self.population = max(population, 1)
         self._cells: list[Cell] | None = None
         self._drivers: list[Driver] | None = None
+        self.known_total: int | None = None  # the filter's count, once known (page)
 
     # -- conditions ----------------------------------------------------------
     def geo_conditions(self, alias: str) -> Where:
@@ -216,7 +217,11 @@ class Planner:
         search = self.geo_search()
         if search:
             sql, params = self.geo_sql(*search)
-            found.append(Driver("geo", sql, params, self._count(sql, params)))
+            if self.known_total is not None and self._only("geo"):
+                estimate = self.known_total  # the box's entries, nearly: no second count
+            else:
+                estimate = self._count(sql, params)
+            found.append(Driver("geo", sql, params, estimate))
         self._drivers = sorted(found, key=lambda d: d.estimate)
         return self._drivers
 
@@ -317,6 +322,7 @@ class Planner:
         self, sort: SortSpec, size: int, offset: int, after: tuple[Any, str] | None, total: int
     ) -> Page:
         """One page of rows in `sort` order, from `offset` or after the keyset `after`."""
+        self.known_total = total
         if sort.field == "distance":
             rows, plan = self._rings(size + 1, offset, after)
         else:

@@ -23,6 +23,8 @@ from hub.readmodel._schema import SCHEMA_VERSION, connect_reader, readmodel_path
 
 T = TypeVar("T")
 CACHE_ENTRIES = 4096
+ANSWER_ENTRIES = 512
+"""Whole answers kept (a list page is 5-30 kB): the repeated pages and stats of the day."""
 
 
 class ReadModelMissing(HubError):
@@ -68,9 +70,10 @@ class _Lru:
 class Snapshot:
     """One consistent state of the read model (a read transaction) and the queries on it."""
 
-    def __init__(self, conn: sqlite3.Connection, cache: _Lru) -> None:
+    def __init__(self, conn: sqlite3.Connection, cache: _Lru, answers: _Lru | None = None) -> None:
         self.conn = conn
         self._cache = cache
+        self._answers = answers if answers is not None else _Lru(0)
         rows = conn.execute(
             "SELECT source, slot, project, licence, version, run_id, published, entities FROM sources"
         ).fetchall()
@@ -110,6 +113,10 @@ class Snapshot:
     def _cached(self, kind: str, flt: EntityFilter, compute: Callable[[], T]) -> T:
         key = f"{kind}|{self.version(self.allowed_sources(flt))}|{flt.key()}"
         return self._cache.get(key, compute)
+
+    def answer(self, key: str, compute: Callable[[], T]) -> T:
+        """A whole answer, computed once: `key` must name the data version (an ETag does)."""
+        return self._answers.get(key, compute)
 
     def count(self, flt: EntityFilter) -> int:
         """How many entities match (cached per read-model version)."""
@@ -198,6 +205,7 @@ class ReadModel:
         self.path = path
         self._local = threading.local()
         self._cache = _Lru(CACHE_ENTRIES)
+        self._answers = _Lru(ANSWER_ENTRIES)
 
     @classmethod
     def for_config(cls, config: HubConfig) -> ReadModel:
@@ -227,7 +235,7 @@ class ReadModel:
         conn = self._connection()
         conn.execute("BEGIN")
         try:
-            yield Snapshot(conn, self._cache)
+            yield Snapshot(conn, self._cache, self._answers)
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 raise ReadModelMissing(

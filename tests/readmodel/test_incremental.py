@@ -222,3 +222,30 @@ def test_it_rebuilds_when_the_read_model_does_not_hold_the_previous_version(
         config, SOURCE, version, previous_run=state.run_id, removed=empty, added=empty
     )
     assert how == "rebuilt"
+
+
+def test_the_api_answers_from_the_updated_model_not_from_its_answer_cache(
+    config: HubConfig,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from hub.api import create_app
+
+    store = open_store(config.store_path)
+    try:
+        load_programme(store, config)
+        assert run_source(config, store, SOURCE).status == "published"
+        client = TestClient(create_app(config, store))
+        search = "/api/v1/entities?q=Zibaldone"
+        stats = "/api/v1/stats?region=corse"
+        first = client.get(search).json(), client.get(stats).json()
+        again = client.get(search).json(), client.get(stats).json()
+        assert again == first  # answered twice (the second time from the answer cache)
+        assert first[0]["total"] == 0
+        _edit(_csv(config))
+        assert run_source(config, store, SOURCE).status == "published"
+        after = client.get(search).json(), client.get(stats).json()
+    finally:
+        store.close()
+    assert [item["id"] for item in after[0]["items"]] == [f"{SOURCE}/smc-003"]
+    assert after[1]["total"] == first[1]["total"] + 1  # smc-002 moved to Corsica

@@ -47,7 +47,7 @@ from hub.api.v1.params import (
 from hub.api.v1.present import DEFAULT_FIELDS, FIELDS, Presenter
 from hub.config import HubConfig
 from hub.iris import Iris
-from hub.readmodel import ReadModel, SortSpec
+from hub.readmodel import EntityFilter, ReadModel, Snapshot, SortSpec
 from hub.readmodel._model import SORTS, EntityRow
 
 router = APIRouter(tags=["entities"])
@@ -183,13 +183,39 @@ def _list_entities(
         etag = request_etag(request, snap.version(snap.allowed_sources(flt)), fmt.name, language)
         if matches(request, etag):
             return not_modified(etag, READ_MODEL_MAX_AGE)
-        result = snap.page(
-            flt, spec, per_page, offset=0 if after else (number - 1) * per_page, after=after
-        )
-        presenter = Presenter(language, chosen, snap.sources, Iris(config.base_iri))
-        versions = snap.served_versions(snap.allowed_sources(flt))
-        if fmt is JSONLD:  # the entities' published triples (decisions #29)
-            jsonld = document(result.rows, snap.triples(result.rows), snap.sources, presenter.iris)
+
+        def answer() -> tuple[bytes, dict[str, str], list[tuple[str, str]]]:
+            return _answer(
+                request, snap, config, flt, spec, fmt, language, chosen, per_page, number, after
+            )
+
+        # The same page of the same data version is computed once (links hold the host).
+        body, headers, link_items = snap.answer(f"list|{etag}|{request.base_url}", answer)
+    return send(request, body, fmt.media_type, etag=etag, headers=headers, links=link_items)
+
+
+def _answer(
+    request: Request,
+    snap: Snapshot,
+    config: HubConfig,
+    flt: EntityFilter,
+    spec: SortSpec,
+    fmt: OutFormat,
+    language: str,
+    chosen: tuple[str, ...],
+    per_page: int,
+    number: int,
+    after: tuple[Any, str] | None,
+) -> tuple[bytes, dict[str, str], list[tuple[str, str]]]:
+    """The page's body, headers and links (inside the caller's snapshot)."""
+    cursor_text = one(request.query_params, "cursor")
+    result = snap.page(
+        flt, spec, per_page, offset=0 if after else (number - 1) * per_page, after=after
+    )
+    presenter = Presenter(language, chosen, snap.sources, Iris(config.base_iri))
+    versions = snap.served_versions(snap.allowed_sources(flt))
+    if fmt is JSONLD:  # the entities' published triples (decisions #29)
+        jsonld = document(result.rows, snap.triples(result.rows), snap.sources, presenter.iris)
     next_cursor = encode_cursor(flt, spec, result.after) if result.after else None
     links = _links(request, cursor_text, number, per_page, result.total, next_cursor)
     listing = {
@@ -210,7 +236,7 @@ def _list_entities(
         VERSIONS_HEADER: versions,
     }
     link_items = [(rel, url) for rel, url in links.items() if rel != "self"]
-    return send(request, body, fmt.media_type, etag=etag, headers=headers, links=link_items)
+    return body, headers, link_items
 
 
 def _body(

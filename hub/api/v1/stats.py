@@ -20,7 +20,7 @@ from hub.api.v1.models import Stats
 from hub.api.v1.params import FILTER_PARAMS, check_known, parse_filter, parse_lang
 from hub.api.v1.vocab import humanize
 from hub.config import HubConfig
-from hub.readmodel import ReadModel
+from hub.readmodel import EntityFilter, ReadModel, Snapshot
 from hub.readmodel._text import pick
 
 router = APIRouter(tags=["entities"])
@@ -63,10 +63,23 @@ def _stats(
         etag = request_etag(request, snap.version(snap.allowed_sources(flt)), language)
         if matches(request, etag):
             return not_modified(etag, READ_MODEL_MAX_AGE)
-        counts = snap.facets(flt)
-        labels = {facet: snap.programme(kind) for facet, kind in LABEL_KINDS.items()}
-        class_labels = snap.programme("class")
         versions = snap.served_versions(snap.allowed_sources(flt))
+        # The same counts of the same data version are computed once.
+        body = snap.answer(f"stats|{etag}", lambda: _body(snap, config, flt, language))
+    return send(
+        request,
+        body,
+        "application/json",
+        etag=etag,
+        headers={"Content-Language": language, VERSIONS_HEADER: versions},
+    )
+
+
+def _body(snap: Snapshot, config: HubConfig, flt: EntityFilter, language: str) -> bytes:
+    """The counts as JSON (inside the caller's snapshot)."""
+    counts = snap.facets(flt)
+    labels = {facet: snap.programme(kind) for facet, kind in LABEL_KINDS.items()}
+    class_labels = snap.programme("class")
     by = {}
     for facet in FACETS:
         rows = []
@@ -82,11 +95,4 @@ def _stats(
                 label = config.sources[value].title if value in config.sources else None
             rows.append({"value": value, "label": label, "count": count})
         by[facet] = rows
-    body = {"total": counts["total"].get("all", 0), "by": by}
-    return send(
-        request,
-        dump_json(body),
-        "application/json",
-        etag=etag,
-        headers={"Content-Language": language, VERSIONS_HEADER: versions},
-    )
+    return dump_json({"total": counts["total"].get("all", 0), "by": by})
