@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from sys import intern
 
 import pyoxigraph as ox
 
@@ -59,13 +60,16 @@ class DataGraph:
                     if o[:1] == '"':
                         if "\\" in o or o[-1] != '"' and not _plain_suffix(o):
                             o = canonical_literal(o.rstrip())
-                    elif o[-1] != ">" and o[:2] != "_:":
+                    elif o[-1] == ">" and o[0] == "<":
+                        o = intern(o)  # types, regions, categories: one copy each
+                    elif o[:2] != "_:":
                         s, p, o = _parse(line, name, number)
                 else:
                     line = line.strip()
                     if not line or line[0] == "#":
                         continue
                     s, p, o = _parse(line, name, number)
+                p = intern(p)
                 by_predicate = spo.get(s)
                 if by_predicate is None:
                     spo[s] = {p: [o]}
