@@ -1,15 +1,17 @@
 """Map records in several processes: batches go to forked workers and come back in order.
 
 The calling process reads the records (the harvester runs there), sends them in batches
-of `BATCH_RECORDS` to a pool of workers forked from it, so each worker has the compiled
-mapping and its specialised code without pickling them, and writes the workers' bytes
-in the order of the batches: the output is the same, byte for byte, as one process's.
-At most two batches per worker are in flight, so memory stays flat in the number of
-records. A worker writes a batch's N-Triples to a spool file (in /dev/shm when it has
-room) and sends back its name: a pipe would copy the bytes three more times, which
-costs the calling process about as much as mapping them. Failures, reference hits and
-join keys come back with each batch and are merged by the calling process, which also
-makes the join links at the end.
+of `BATCH_RECORDS` to a pool of `processes - 1` workers forked from it, so each worker
+has the compiled mapping and its specialised code without pickling them, maps a batch
+itself whenever the workers are all busy, and yields the batches' bytes in their order:
+the output is the same, byte for byte, as one process's. At most four batches per
+worker are queued, so memory stays flat in the number of records.
+
+A worker writes a batch's N-Triples to a spool file (in /dev/shm when it has room) and
+sends back its name: through the pipe, the bytes would be copied three more times,
+which costs the calling process about as much as mapping them. Failures, reference
+hits and join keys come back with each batch and are merged by the calling process,
+which also makes the join links at the end.
 
 Needs the `fork` start method (Linux, macOS); elsewhere the runner maps in one process.
 """
@@ -70,12 +72,8 @@ def _spool_folder() -> str:
     return tempfile.mkdtemp(prefix="hub-mapping-", dir=parent)
 
 
-def map_batch(first: int, records: list[Any]) -> Batch:
-    """In a worker: a batch's bytes, triple count, failures, join keys and reference hits."""
-    runner = _runner
-    assert runner is not None, "map_batch runs in a worker of hub.mapping.parallel.run"
-    refs = references(runner)
-    before = [ref.hits for ref in refs]
+def _map_records(runner: MappingRunner, first: int, records: list[Any]) -> Batch:
+    """A batch's N-Triples chunks (as one bytes), triple count, failures and join keys."""
     joined = bool(runner._join_predicates)
     chunks: list[bytes] = []
     triples = 0
@@ -92,24 +90,52 @@ def map_batch(first: int, records: list[Any]) -> Batch:
         triples += count
         if found:
             keys.extend(found)
+    return b"".join(chunks), triples, failures, keys, []
+
+
+def map_batch(first: int, records: list[Any]) -> Batch:
+    """In a worker: a batch's output (bytes or a spool file), failures, join keys, hits."""
+    runner = _runner
+    assert runner is not None, "map_batch runs in a worker of hub.mapping.parallel.run"
+    refs = references(runner)
+    before = [ref.hits for ref in refs]
+    data, triples, failures, keys, _ = _map_records(runner, first, records)
     hits = [ref.hits - old for ref, old in zip(refs, before, strict=True)]
-    size = sum(len(chunk) for chunk in chunks)
-    if size < SPOOL_FROM_BYTES:
-        return b"".join(chunks), triples, failures, keys, hits
+    if len(data) < SPOOL_FROM_BYTES:
+        return data, triples, failures, keys, hits
     path = os.path.join(_spool, f"{first}.nt")
     with open(path, "wb") as out:
-        out.writelines(chunks)
+        out.write(data)
     return path, triples, failures, keys, hits
 
 
+class _Done:
+    """A batch this process mapped itself, queued among the workers' results."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+
+    def ready(self) -> bool:
+        return True
+
+    def get(self) -> Batch:
+        return self.batch
+
+
 def run(runner: MappingRunner, records: Iterable[Any], processes: int) -> Iterator[bytes]:
-    """Map `records` with `processes` workers; yield N-Triples chunks in the records' order."""
+    """Map `records` in `processes` processes, this one included; yield chunks in order.
+
+    This process reads the records and hands batches to `processes - 1` workers; when
+    they are all busy it maps the next batch itself rather than wait.
+    """
     context = multiprocessing.get_context("fork")
     spool = _spool_folder()
-    pool = context.Pool(processes, initializer=_adopt, initargs=(runner, spool))
+    workers = processes - 1
+    pool = context.Pool(workers, initializer=_adopt, initargs=(runner, spool))
     stats, locate = runner.stats, runner.locate
     refs = references(runner)
-    pending: deque[tuple[int, list[str], AsyncResult[Batch]]] = deque()
+    pending: deque[tuple[int, list[str], AsyncResult[Batch] | _Done]] = deque()
+    in_flight = IN_FLIGHT_PER_WORKER * workers
     finished = False
 
     def collect() -> bytes:
@@ -121,7 +147,7 @@ def run(runner: MappingRunner, records: Iterable[Any], processes: int) -> Iterat
             runner.failed(first + offset, key, error, location)
         if keys:
             runner._commit(keys)
-        for ref, hit in zip(refs, hits, strict=True):
+        for ref, hit in zip(refs, hits, strict=False):  # no hits: counted here already
             ref.hits += hit
         if isinstance(data, str):
             with open(data, "rb") as spooled:
@@ -129,6 +155,13 @@ def run(runner: MappingRunner, records: Iterable[Any], processes: int) -> Iterat
             os.unlink(data)
             return text
         return data
+
+    def send(first: int, batch: list[Any], locations: list[str]) -> None:
+        busy = len(pending) >= in_flight and not pending[0][2].ready()
+        if busy and len(pending) < 2 * in_flight:
+            pending.append((first, locations, _Done(_map_records(runner, first, batch))))
+        else:
+            pending.append((first, locations, pool.apply_async(map_batch, (first, batch))))
 
     try:
         batch: list[Any] = []
@@ -142,14 +175,14 @@ def run(runner: MappingRunner, records: Iterable[Any], processes: int) -> Iterat
             if locate is not None:
                 locations.append(locate())
             if len(batch) >= BATCH_RECORDS:
-                pending.append((first, locations, pool.apply_async(map_batch, (first, batch))))
+                send(first, batch, locations)
                 first, batch, locations = number + 1, [], []
-                while len(pending) >= IN_FLIGHT_PER_WORKER * processes:
+                while pending and (pending[0][2].ready() or len(pending) >= 2 * in_flight):
                     data = collect()
                     if data:
                         yield data
         if batch:
-            pending.append((first, locations, pool.apply_async(map_batch, (first, batch))))
+            send(first, batch, locations)
         while pending:
             data = collect()
             if data:

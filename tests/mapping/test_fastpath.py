@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,33 @@ def test_parallel_run_keeps_each_failure_location(monkeypatch: pytest.MonkeyPatc
     assert [(f.number, f.key, f.location) for f in runner.stats.failures] == [
         (n, f"r{n - 1}", f"line {n}") for n in (1, 6, 11, 16)
     ]
+
+
+_map_batch = parallel.map_batch
+
+
+def slow_map_batch(first: int, records: list[Any]) -> Any:
+    """A worker's map_batch, slowed down (module level: the pool sends it by name)."""
+    time.sleep(0.05)
+    return _map_batch(first, records)
+
+
+@pytest.mark.skipif(not parallel.available(), reason="needs the fork start method")
+def test_the_calling_process_maps_while_the_workers_are_busy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parallel, "BATCH_RECORDS", 50)
+    mapped_here = []
+    local = parallel._map_records
+
+    def counted(runner: MappingRunner, first: int, records: list[Any]) -> Any:
+        mapped_here.append(first)  # only this process's calls land in this list
+        return local(runner, first, records)
+
+    monkeypatch.setattr(parallel, "map_batch", slow_map_batch)
+    monkeypatch.setattr(parallel, "_map_records", counted)
+    records = random_records(11, 1000)
+    several = outcome(fresh(processes=2), records)
+    assert mapped_here, "the calling process never mapped a batch"
+    assert len(mapped_here) < 20  # and the worker mapped some of the 20 batches
+    assert several == outcome(fresh(), records)
