@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from hub.api import create_app
-from hub.config import HubConfig
+from hub.config import HubConfig, load_config
+from hub.demo import build_demo_databases
+from hub.demo.servers import demo_servers, point_config_at
 from hub.errors import QueryTimeoutError, StoreError
 from hub.pipeline.programme import load_programme
 from hub.pipeline.run import run_source
 from hub.store import HttpStore, connect_store
 from hub.store.server import running_server
+from tests.api.demo_hub import copy_demo
 
 # Oxigraph's --timeout-s cancels this one itself (and cuts the body it has begun)...
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?x { ?a ?b ?c } GRAPH ?y { ?d ?e ?f } GRAPH ?x { ?g ?h ?i } GRAPH ?y { ?j ?k ?l } }"
@@ -23,14 +27,24 @@ STUBBORN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j 
 LIGHT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://hub.example.org/graph/itinera-trails> { ?s a <http://schema.org/TouristTrip> } }"
 
 
-@pytest.fixture
-def served(demo_config: HubConfig):
-    demo_config.store.timeout_s = 3
-    store = connect_store(demo_config)
-    load_programme(store, demo_config)
-    for source in demo_config.sources:
-        assert run_source(demo_config, store, source).ok
-    yield demo_config, store
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubConfig, HttpStore]]:
+    """The demo harvested through the default backend (3 s query limit), once for the module.
+
+    The tests read it and never change its data (the last one restarts the child server,
+    which keeps the data); a harvest of the demo per test cost ~10 s each.
+    """
+    root = copy_demo(tmp_path_factory.mktemp("served") / "demo")
+    build_demo_databases(root)
+    with demo_servers(fixed_ports=False) as running:
+        point_config_at(root / "hub.toml", running)
+        config = load_config(root / "hub.toml")
+        config.store.timeout_s = 3
+        store = connect_store(config)
+        load_programme(store, config)
+        for source in config.sources:
+            assert run_source(config, store, source).ok
+    yield config, store
     store.close()
 
 
