@@ -210,7 +210,7 @@ class HubSection(_Strict):
     keep_versions: int = Field(2, ge=1)
     raw_keep: int = Field(5, ge=0)
     shapes: str | None = None
-    mapping_processes: int = Field(1, ge=1)  # >1: map in that many forked worker processes
+    mapping_processes: int = Field(1, ge=1)  # >1: map in that many processes (forked workers)
 
     @field_validator("base_iri")
     @classmethod

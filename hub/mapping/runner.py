@@ -247,8 +247,8 @@ class MappingRunner:
     Each triples map runs as specialised code (hub.mapping.fastpath) that hands what it
     does not cover to the interpreted renderers of this module; `specialised=False` runs
     the interpreted renderers only (the reference the fast code is tested against).
-    `processes` > 1 maps batches of records in that many worker processes
-    (hub.mapping.parallel), with the same output, in the same order.
+    `processes` > 1 maps batches of records in that many processes, this one included
+    (hub.mapping.parallel: forked workers), with the same output, in the same order.
 
     Joins with a condition (`{mapping: other, condition: …}`) link records of the whole
     run: the parents' subjects are kept by join key and the children's subjects with
