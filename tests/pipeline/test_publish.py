@@ -73,46 +73,6 @@ def test_a_small_change_is_one_transaction_and_logged(minihub: MiniHub) -> None:
     assert not list(DataLayout(minihub.config.data_path).publishing().iterdir())
 
 
-def test_additions_only_are_loaded_whole_and_a_stop_before_the_marker_is_finished(
-    minihub: MiniHub,
-) -> None:
-    minihub.write(minihub.places(20))
-    publisher = Publisher(minihub.config, minihub.store)
-    loads: list[str] = []
-    marker_first = False
-
-    class Killed(BaseException):
-        pass
-
-    original_load, original_update = minihub.store.load, minihub.store.update
-
-    def load(data, fmt, graph, base_iri=None):  # noqa: ANN001, ANN202
-        loads.append(graph)
-        return original_load(data, fmt, graph, base_iri)
-
-    def update(sparql: str) -> None:
-        if "publishedRun" in sparql and not marker_first:
-            # the triples are in (one transaction); the process dies before the marker
-            raise Killed
-        original_update(sparql)
-
-    minihub.store.load, minihub.store.update = load, update  # type: ignore[method-assign]
-    from hub.pipeline import run as run_module
-
-    run = run_module.SourceRun(
-        minihub.config, minihub.store, minihub.config.source("places"), publisher=publisher
-    )
-    with pytest.raises(Killed):
-        run.execute()
-    assert loads == [minihub.live]  # a first version only adds: one Graph Store load
-    assert len(triples_of_graph(minihub)) == 100  # all of it, never part of it
-    marker_first = True
-    minihub.store.load, minihub.store.update = original_load, original_update  # type: ignore[method-assign]
-    done = Publisher(minihub.config, minihub.store).recover()
-    assert any("(one transaction (additions only))" in line for line in done), done
-    assert assert_exactly_published(minihub) == run.report.run_id
-
-
 def test_the_same_triples_again_are_unchanged(minihub: MiniHub) -> None:
     minihub.write(minihub.places(10))
     assert run_source(minihub.config, minihub.store, "places").status == "published"
