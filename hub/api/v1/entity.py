@@ -5,13 +5,21 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from hub.api.errors import ApiError
 from hub.api.v1 import common as doc
 from hub.api.v1.caching import send
-from hub.api.v1.deps import ConfigDep, ReadModelDep, StoreDep, blocking, snapshot
+from hub.api.v1.deps import (
+    WORKER_THREADS,
+    ConfigDep,
+    ReadModelDep,
+    StoreDep,
+    blocking,
+    snapshot,
+)
 from hub.api.v1.formats import ENTITY_FORMATS, GEOJSON, JSONLD, choose, dump_json
 from hub.api.v1.jsonld import document
 from hub.api.v1.merge import compact, entity_and_peers, ordered, statements
@@ -31,6 +39,9 @@ _KEY = re.compile(
     r'^[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff<>"{}|^`\\]{1,512}$'
 )
 DETAIL_FIELDS = tuple(f for f in FIELDS if f != "distance_km")
+STORE_THREADS = 8
+"""Threads for one-entity answers, apart from the v1 work's two: most of their time they
+wait for the store's reply with the GIL free (measured: 2 threads, 277 req/s at 16 clients)."""
 
 
 def _uid(source: str, key: str) -> str:
@@ -123,7 +134,14 @@ async def get_entity(
     readmodel: ReadModelDep,
 ) -> Response:
     """One entity by id."""
-    return await blocking(request, _get_entity, request, source, key, config, store, readmodel)
+    if WORKER_THREADS == 0:
+        return await blocking(request, _get_entity, request, source, key, config, store, readmodel)
+    limiter = getattr(request.app.state, "entity_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.entity_limiter = anyio.CapacityLimiter(STORE_THREADS)
+    return await anyio.to_thread.run_sync(
+        _get_entity, request, source, key, config, store, readmodel, limiter=limiter
+    )
 
 
 def _get_entity(
