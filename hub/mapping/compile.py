@@ -605,11 +605,9 @@ class _Compiler:
             extra = entry[2] if len(entry) == 3 else None
             predicates = predicate if isinstance(predicate, list) else [predicate]
             if predicate == "a":
-                if not isinstance(value, str):
+                if not isinstance(value, str | dict):
                     raise self.fail(line, "`a` takes a class, e.g. schema:Place")
-                objects: list[TermMap | RefObjectMap] = [
-                    self.iri_term(value.removesuffix("~iri"), line)
-                ]
+                objects: list[TermMap | RefObjectMap] = [self.class_object(value, line, {})]
             else:
                 values = value if isinstance(value, list) else [value]
                 objects = [
@@ -636,7 +634,7 @@ class _Compiler:
             objs = obj if isinstance(obj, list) and not _is_pair(obj) else [obj]
             defaults = {k: entry[k] for k in ("datatype", "language", "type") if k in entry}
             if predicates == ["a"]:
-                objects = [self.iri_term(str(o).removesuffix("~iri"), line) for o in objs]
+                objects = [self.class_object(o, line, defaults) for o in objs]
             else:
                 objects = [
                     self.long_object(o, line_of(obj, i, line), defaults) for i, o in enumerate(objs)
@@ -652,6 +650,15 @@ class _Compiler:
                 )
         iris = [RDF + "type" if p == "a" else self.expand(str(p), line) for p in predicates]
         return PredicateObjectMap(predicates=iris, objects=objects, line=line, condition=condition)
+
+    def class_object(self, value: Any, line: int, defaults: dict[str, Any]) -> TermMap:
+        """The object of `a` (rdf:type): a class name, or a long-form object that is an IRI."""
+        if isinstance(value, dict):
+            term = self.long_object(value, line, {"type": "iri", **defaults})
+            if not isinstance(term, TermMap) or term.kind != "iri":
+                raise self.fail(line, "`a` takes a class (an IRI), e.g. schema:Place")
+            return term
+        return self.iri_term(str(value).removesuffix("~iri"), line)
 
     # -- sources -----------------------------------------------------------
     def source(self, spec: Any, line: int, name: str | None = None) -> LogicalSource:

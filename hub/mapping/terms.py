@@ -15,7 +15,9 @@ UNRESERVED_ASCII = re.compile(r"^[A-Za-z0-9\-._~]*\Z")
 ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x20]*\Z")
 # BCP 47 (RFC 5646) well-formed language tags: langtag, private use, or grandfathered.
 _LANGTAG = (
-    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4}|[a-z]{5,8})"  # language (with extlang)
+    # language (with extlang): 2-3 letters; BCP 47's 4-letter (reserved) and 5-8-letter
+    # (registered) slots have no subtag in the IANA registry, so `english` is refused
+    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3})"
     r"(?:-[a-z]{4})?"  # script
     r"(?:-(?:[a-z]{2}|\d{3}))?"  # region
     r"(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*"  # variants

@@ -433,3 +433,29 @@ mappings:
     assert '<http://example.com/label> "Pisa"@it .' in data
     assert '<http://example.com/name> "3"^^<http://www.w3.org/2001/XMLSchema#integer> .' in data
     assert '<http://example.com/title> "Pisa"@it .' in data
+
+
+def test_a_language_name_is_not_a_language_tag() -> None:
+    text = HEAD + "    po:\n      - [ex:label, $(label), $(lang)~lang]\n"
+    records = [
+        {"id": "code", "label": "Pisa", "lang": "en-GB"},
+        {"id": "name", "label": "Pisa", "lang": "english"},  # well-formed BCP 47, not valid
+        {"id": "four", "label": "Pisa", "lang": "engl"},
+    ]
+    data, runner = run(text, records)
+    assert '"Pisa"@en-gb' in data or '"Pisa"@en-GB' in data
+    assert sorted(f.key for f in runner.stats.failures) == ["four", "name"]
+    with pytest.raises(MappingError, match="language"):
+        compile_text(HEAD + "    po:\n      - [ex:label, $(label), english~lang]\n")
+
+
+def test_a_class_in_long_form_after_a() -> None:
+    long_form = HEAD + "    po:\n      - p: a\n        o: {value: ex:Place, type: iri}\n"
+    short = HEAD + "    po:\n      - [a, {value: ex:Place, type: iri}]\n"
+    plain = HEAD + "    po:\n      - [a, ex:Place]\n"
+    expected = "<http://example.com/p1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    expected += "<http://example.com/Place> .\n"
+    for text in (long_form, short, plain):
+        assert run(text, [{"id": "p1"}])[0] == expected
+    with pytest.raises(MappingError, match="takes a class"):
+        compile_text(HEAD + "    po:\n      - p: a\n        o: {value: $(name), type: literal}\n")
