@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,26 +65,53 @@ class Grouping:
     prefix: str
     digests: dict[str, int] = field(default_factory=dict)
     skolem_owner: dict[str, str] = field(default_factory=dict)
-    _last_subject: str | None = field(default=None, repr=False, compare=False)
-    _last_owner: str = field(default="", repr=False, compare=False)
+    _last: tuple[str | None, str] = field(default=(None, ""), repr=False, compare=False)
 
     def owner(self, subject: str) -> str:
-        if subject is self._last_subject:  # the same str object: the same run of lines
-            return self._last_owner
+        last = self._last  # one tuple, read and written whole: safe across threads
+        if subject is last[0]:  # the same str object: the same run of lines
+            return last[1]
         found = owner_of(subject, self.prefix)
         owner = found if found is not None else self.skolem_owner.get(subject, subject)
-        self._last_subject, self._last_owner = subject, owner
+        self._last = (subject, owner)
         return owner
 
     def hexdigest(self, entity: str) -> str:
         return f"{self.digests[entity]:032x}"
 
 
+_LAST: list[tuple[tuple[str, int, int, int, str], Grouping]] = []
+_LAST_LOCK = threading.Lock()
+
+
 def group_version(path: Path, prefix: str) -> Grouping:
     """Read a version file once: every entity's digest (a sum of its lines' hashes, order-free).
 
-    Memory grows with the number of entities and skolem nodes, not with triples.
+    Memory grows with the number of entities and skolem nodes, not with triples. The
+    last grouping is kept until `forget_grouping()`: a publish's subscribers (read model,
+    then change feed, which forgets it) ask for the same version one after the other.
+    Version files are written once, never changed, so (path, inode, size, mtime) names
+    one content.
     """
+    stat = path.stat()
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, prefix)
+    with _LAST_LOCK:
+        if _LAST and _LAST[0][0] == key:
+            return _LAST[0][1]
+    grouping = _group_version(path, prefix)
+    with _LAST_LOCK:
+        _LAST[:] = [(key, grouping)]
+    return grouping
+
+
+def forget_grouping() -> None:
+    """Let the kept grouping go (the last of a publish's readers calls this: it holds a
+    dict entry per entity)."""
+    with _LAST_LOCK:
+        _LAST.clear()
+
+
+def _group_version(path: Path, prefix: str) -> Grouping:
     grouping = Grouping(prefix)
     digests = grouping.digests
     skolems: dict[str, int] = {}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hub.config import HubConfig
 from hub.errors import HubError
-from hub.feed._derive import Grouping, entity_lines, group_version, key_of
+from hub.feed._derive import Grouping, entity_lines, forget_grouping, group_version, key_of
 from hub.iris import Iris
 from hub.layout import DataLayout
 
@@ -178,6 +178,7 @@ def record(config: HubConfig, publish: Publish) -> int:
         raise FeedError(f"writing the change feed of source `{source}` failed: {exc}") from None
     finally:
         conn.close()
+        forget_grouping()  # the feed is the last subscriber that reads it
     if rows:
         log.info(
             "feed: %s version %s, %d entity changes", source, publish.version_file.stem, len(rows)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import RecordError
-from hub.feed._derive import Grouping, entity_predicates, group_version
+from hub.feed._derive import Grouping, entity_predicates, forget_grouping, group_version
 from hub.layout import DataLayout
 from hub.pipeline.versions import diff_versions
 
@@ -98,6 +98,7 @@ def change_preview(
         for entity, predicates in entity_predicates(added, after).items():
             touched.setdefault(entity, set()).update(predicates)
     finally:
+        forget_grouping()
         removed.unlink(missing_ok=True)
         added.unlink(missing_ok=True)
     old_digests, new_digests = before.digests, after.digests
