@@ -24,6 +24,8 @@ random per request, so caches see realistic repeats, not one URL.
     python bench/bench_api.py                          # 1,000,000 entities
     python bench/bench_api.py --entities 100000        # quicker
     python bench/bench_api.py --workdir W --reuse      # measure again without reloading
+    python bench/bench_api.py --workdir W --reuse --workers 2 --sparql-clients ""
+                                                       # 2 uvicorn processes, no SPARQL side
 """
 
 from __future__ import annotations
