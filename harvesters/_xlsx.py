@@ -21,15 +21,28 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
-import openpyxl
-from openpyxl.styles.numbers import is_datetime
-from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.utils.exceptions import InvalidFileException
-
 from harvesters.context import record_location
 from hub.errors import HarvestError
 
 Sheet = str | int
+
+
+def _is_datetime(number_format: str) -> str | None:
+    from openpyxl.styles.numbers import is_datetime
+
+    return is_datetime(number_format)
+
+
+def _column_letter(position: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(position)
+
+
+def _range_boundaries(ref: str) -> tuple[int, int, int, int]:
+    from openpyxl.utils import range_boundaries
+
+    return range_boundaries(ref)
 
 
 def _duration(value: dt.timedelta) -> str:
@@ -56,12 +69,16 @@ def _value(source_id: str, name: str, where: str, cell: Any) -> Any:
         )
     if isinstance(value, dt.timedelta):
         return _duration(value)
-    if isinstance(value, dt.datetime) and is_datetime(cell.number_format) == "date":
+    if isinstance(value, dt.datetime) and _is_datetime(cell.number_format) == "date":
         return value.date()  # the cell shows a date only: midnight is not part of the data
     return value
 
 
 def _open(source_id: str, name: str, stream: IO[bytes]) -> Any:
+    # openpyxl is imported when a workbook is read, not when the config loads (~0.2 s)
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         return openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
@@ -104,7 +121,7 @@ def _merged_ranges(worksheet: Any) -> list[tuple[int, int, int, int]]:
         for _, element in ET.iterparse(source):
             tag = element.tag.rsplit("}", 1)[-1]
             if tag == "mergeCell" and element.get("ref"):
-                ranges.append(range_boundaries(element.get("ref")))
+                ranges.append(_range_boundaries(element.get("ref")))
             elif tag == "row":
                 element.clear()
     return ranges
@@ -117,7 +134,7 @@ def _label(value: Any) -> str | None:
 
 
 def _where_in_header(position: int, rows: list[tuple[int, tuple[Any, ...]]]) -> str:
-    letter = get_column_letter(position)
+    letter = _column_letter(position)
     return f"{letter}{rows[0][0]}" if len(rows) == 1 else f"column {letter}"
 
 
@@ -196,7 +213,7 @@ def read_xlsx(
                 continue
             record: dict[str, Any] = dict.fromkeys(c for c in header if c is not None)
             for position, cell in enumerate(cells):
-                coordinate = f"{get_column_letter(position + 1)}{number}"
+                coordinate = f"{_column_letter(position + 1)}{number}"
                 value = _value(source_id, f"{name} {where}", coordinate, cell)
                 column = header[position] if position < len(header) else None
                 if column is not None:

@@ -5,6 +5,11 @@ pipeline finds a source's harvester in it (`get_harvester`). A kind's options ar
 declared once, as a pydantic model in its module (`files.Options`, `rest.Options`...),
 and the harvester checks what it is given against the same model.
 
+Every `hub` command imports this registry, so the kind modules stay light to import: a
+kind's heavy library (sqlalchemy, openpyxl, SPARQLWrapper; scrapy runs in a subprocess)
+is imported inside the functions that run a source, never at module level
+(tests/test_config_kinds.py checks that loading the config imports none of them).
+
     >>> sorted(get_kind("sql").options.model_fields)
     ['batch_size', 'params', 'query', 'url']
     >>> option_problems("files", {"path": "musei.csv", "delimter": ";"})  # doctest: +ELLIPSIS

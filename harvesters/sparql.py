@@ -25,13 +25,11 @@ import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 from pydantic import Field
-from SPARQLWrapper import BASIC, CONSTRUCT, DESCRIBE, JSON, POST, SELECT, TURTLE, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from harvesters._common import mask_url, scrub
 from harvesters._http import USER_AGENT, Auth, AuthOption, Headers, auth_of
@@ -40,6 +38,9 @@ from harvesters.context import HarvestContext
 from harvesters.rdf import parse_error
 from hub.errors import HarvestError
 from hub.util.ntriples import ntriples_chunks
+
+if TYPE_CHECKING:  # SPARQLWrapper is imported when a `sparql` source runs, not at config load
+    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 __all__ = ["Options", "harvest_sparql"]
 
@@ -131,6 +132,8 @@ class _Endpoint:
         self.source_id = source_id
         self.opts = opts
         self.secrets: list[str] = []
+        from SPARQLWrapper import BASIC, POST, SPARQLWrapper
+
         wrapper = SPARQLWrapper(opts.endpoint, agent=USER_AGENT)
         wrapper.setMethod(POST)
         wrapper.setTimeout(opts.timeout)
@@ -164,6 +167,8 @@ class _Endpoint:
 
     def send(self, query: str, accept: str, return_format: str) -> Any:
         """The open HTTP response to `query`; HarvestError with the server's message."""
+        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             self.wrapper.setQuery(query)
@@ -235,7 +240,7 @@ def _tidy(text: str, limit: int = 500) -> str:
 
 
 def _rdf_triples(endpoint: _Endpoint, query: str, run: str) -> Iterator[ox.Triple]:
-    response = endpoint.send(query, _ACCEPT_RDF, TURTLE)
+    response = endpoint.send(query, _ACCEPT_RDF, "turtle")
     with response:
         media = response.headers.get("Content-Type", "")
         fmt = ox.RdfFormat.from_media_type(media)
@@ -268,7 +273,7 @@ def _term(value: Any, run: str) -> Any:
 def _select_triples(
     endpoint: _Endpoint, query: str, run: str, counter: list[int]
 ) -> Iterator[ox.Triple]:
-    response = endpoint.send(query, "application/sparql-results+json", JSON)
+    response = endpoint.send(query, "application/sparql-results+json", "json")
     shown = endpoint.opts.shown
     with response:
         try:
@@ -301,6 +306,8 @@ def _select_triples(
 
 
 def _triples(endpoint: _Endpoint, opts: SparqlOptions) -> Iterator[ox.Triple]:
+    from SPARQLWrapper import CONSTRUCT, DESCRIBE, SELECT
+
     kind = endpoint.query_type(opts.query)
     if kind not in (SELECT, CONSTRUCT, DESCRIBE):
         raise endpoint.error(

@@ -11,17 +11,17 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import sqlalchemy as sa
 from pydantic import Field
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.pool import NullPool
 
 from harvesters._common import mask_url, scrub
 from harvesters._options import Allowed, KindOptions, PositiveInt, Text, declared
 from harvesters.context import HarvestContext
 from hub.errors import HarvestError
+
+if TYPE_CHECKING:  # sqlalchemy is imported when a `sql` source runs, not when the config loads
+    from sqlalchemy.engine import URL, Engine
 
 # driver name in the URL -> the pip package that provides it
 _PACKAGES = {
@@ -90,11 +90,14 @@ def _resolve_sqlite(source_id: str, url: URL, root: Path) -> URL:
 
 def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> SqlOptions:
     """Check the options of a `sql` source; errors say which option to fix and how."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     given = declared(source_id, "sql", Options, options)
     raw_url = given.url
     try:
         url = make_url(raw_url)
-    except (sa.exc.ArgumentError, ValueError):
+    except (ArgumentError, ValueError):
         raise HarvestError(
             source_id,
             f"options.url {mask_url(raw_url)} is not a database URL; write e.g. {_EXAMPLES}",
@@ -111,6 +114,9 @@ def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> Sql
 
 
 def _engine(source_id: str, opts: SqlOptions) -> Engine:
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
     connect_args: dict[str, Any] = {}
     if _is_psycopg2(opts.url) and "application_name" not in opts.url.query:
         # lets a DBA see which hub source a session belongs to
@@ -185,6 +191,8 @@ def _refuse_doubled(source_id: str, columns: list[str]) -> None:
 
 
 def _iterate(source_id: str, opts: SqlOptions) -> Iterator[dict]:
+    import sqlalchemy as sa
+
     engine = _engine(source_id, opts)
     try:
         try:

@@ -246,3 +246,28 @@ def test_hub_sources_with_a_bad_config_exits_2_with_the_message(tmp_path: Path) 
         "did you mean `delimiter`?"
     ) in done.stderr
     assert done.stdout == ""
+
+
+def test_loading_the_config_does_not_import_the_heavy_libraries_of_the_kinds() -> None:
+    """sqlalchemy, openpyxl, SPARQLWrapper and scrapy are imported when a source of their
+    kind runs, not when `hub` starts: they were most of the start-up time of every command."""
+    heavy = ("sqlalchemy", "openpyxl", "SPARQLWrapper", "scrapy")
+    code = (
+        "import sys; from hub.config import load_config; "
+        f"load_config({str(ROOT / 'hub.toml')!r}); "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert found.stdout.strip() == ""
+    # and they are there once a source of their kind runs
+    code = (
+        "import sys; from harvesters import get_harvester; from pathlib import Path; "
+        "get_harvester('sql')('s', {'url': 'sqlite://', 'query': 'select 1 as a'}, root=Path('.')); "
+        "print('sqlalchemy' in sys.modules)"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert ran.stdout.strip() == "True"
