@@ -24,7 +24,7 @@ from pathlib import Path
 from hub.config import HubConfig
 from hub.iris import Iris
 from hub.layout import DataLayout
-from hub.pipeline.events import Event, Published, Subscriber
+from hub.pipeline.events import Event, Published, Subscriber, concurrent
 from hub.store.base import Store
 
 COMPRESS_LEVEL = 6
@@ -122,7 +122,8 @@ def write_hub_dump(config: HubConfig, store: Store) -> Path:
 
 
 def dumps(config: HubConfig, store: Store) -> Subscriber:
-    """Each published version of a source rewrites its dump and the hub's."""
+    """Each published version of a source rewrites its dump and the hub's (beside the other
+    subscribers: gzip works while the read model is built, on the other core)."""
 
     def write_dumps(event: Event) -> None:
         if not isinstance(event, Published):
@@ -132,7 +133,7 @@ def dumps(config: HubConfig, store: Store) -> Subscriber:
         write_hub_dump(config, store)
         event.report.phases["dumps"] = time.perf_counter() - started
 
-    return write_dumps
+    return concurrent(write_dumps)
 
 
 def sync_dumps(config: HubConfig, store: Store) -> list[str]:

@@ -8,6 +8,7 @@ the run's warnings: derived data must never undo or hide what was published.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +50,15 @@ Event = Started | Published | Finished
 Subscriber = Callable[[Event], None]
 
 
+def concurrent(subscriber: Subscriber) -> Subscriber:
+    """Mark a subscriber that may run beside the others (its own files, no order needed):
+    `emit` starts it in a thread first and waits for it before returning."""
+    subscriber.concurrent = True  # type: ignore[attr-defined]
+    return subscriber
+
+
 class EventBus:
-    """Calls every subscriber with every event, in order."""
+    """Calls every subscriber with every event, in order; `concurrent` ones alongside."""
 
     def __init__(self, subscribers: Iterable[Subscriber] = ()) -> None:
         self.subscribers = list(subscribers)
@@ -59,10 +67,30 @@ class EventBus:
         self.subscribers.append(subscriber)
 
     def emit(self, event: Event) -> None:
-        for subscriber in self.subscribers:
-            name = getattr(subscriber, "__name__", type(subscriber).__name__)
-            try:
-                subscriber(event)
-            except Exception as exc:  # derived data: log it, never undo the outcome
-                log.exception("%s failed on the run %s", name, event.report.run_id)
-                event.report.warnings.append(f"{name} failed: {exc}")
+        """Returns when every subscriber is done (a publish's journal goes only after)."""
+        aside = [s for s in self.subscribers if getattr(s, "concurrent", False)]
+        threads = [
+            threading.Thread(target=self._call, args=(s, event), name=_name(s), daemon=True)
+            for s in aside
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            for subscriber in self.subscribers:
+                if subscriber not in aside:
+                    self._call(subscriber, event)
+        finally:
+            for thread in threads:
+                thread.join()
+
+    @staticmethod
+    def _call(subscriber: Subscriber, event: Event) -> None:
+        try:
+            subscriber(event)
+        except Exception as exc:  # derived data: log it, never undo the outcome
+            log.exception("%s failed on the run %s", _name(subscriber), event.report.run_id)
+            event.report.warnings.append(f"{_name(subscriber)} failed: {exc}")
+
+
+def _name(subscriber: Subscriber) -> str:
+    return getattr(subscriber, "__name__", type(subscriber).__name__)
