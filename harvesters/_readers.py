@@ -11,8 +11,9 @@ import csv
 import json
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
@@ -114,7 +115,7 @@ def read_chunks(
     if fmt != "xlsx":
         chunks = _refuse_html(source_id, name, fmt, chunks)
     if fmt == "csv":
-        lines = _text.decode_lines(source_id, name, chunks, read.encoding)
+        lines = _text.decode_line_batches(source_id, name, chunks, read.encoding)
         rows = read_csv(source_id, name, lines, read.delimiter)
         yield from _with_decimal_points(source_id, name, rows, read.decimal_comma)
     elif fmt == "kml":
@@ -204,60 +205,98 @@ def _delimiter_hint(header: list[str], delimiter: str) -> str:
     return "a value that contains the delimiter or a line break must be in double quotes"
 
 
-def read_csv(source_id: str, name: str, lines: Iterator[str], delimiter: str) -> Iterator[dict]:
-    """Yield one dict per CSV row, header names as keys; empty cells become None."""
-    last = [""]  # the raw line read last: a cut file ends without a line break
+def read_csv(
+    source_id: str, name: str, line_batches: Iterable[list[str]], delimiter: str
+) -> Iterator[dict]:
+    """Yield one dict per CSV row, header names as keys; empty cells become None.
 
-    def remembered() -> Iterator[str]:
-        for line in lines:
-            last[0] = line
-            yield line
+    `line_batches` are the file's lines, line ends kept, in lists (`_text.decode_line_batches`).
+    The per-row work is what `csv.DictReader` does (one `dict(zip(...))`) plus the record's
+    location: the header is checked once, a row without an empty cell is zipped as it is,
+    and the raw lines are remembered per batch, not per line (only a short row needs its last line,
+    to tell a file cut short).
+    """
+    seen: list[Any] = [0, []]  # lines in the batches before the current one; the current one
 
-    reader = csv.reader(remembered(), delimiter=delimiter)
+    def batches() -> Iterator[list[str]]:
+        for batch in line_batches:
+            if batch:  # the current batch holds the line the reader read last
+                seen[0] += len(seen[1])
+                seen[1] = batch
+                yield batch
+
+    reader = csv.reader(chain.from_iterable(batches()), delimiter=delimiter)
     try:
         header = next((row for row in reader if row), None)
         if header is None:
             return
-        seen: set[str] = set()
-        for column in header:
-            if column in seen:
-                raise HarvestError(
-                    source_id,
-                    f"{name}: the header names column `{column}` twice; "
-                    "rename one of them in the file",
-                )
-            seen.add(column)
-        if len(header) == 1 and any(d in header[0] for d in _DELIMITERS if d != delimiter):
-            raise HarvestError(
-                source_id,
-                f"{name}: the header has a single column `{header[0]}` when read with "
-                f"delimiter {_show(delimiter)}; {_delimiter_hint(header, delimiter)}",
-            )
+        _check_header(source_id, name, header, delimiter)
+        width = len(header)
+        where = f"{name} line "
+        set_location = record_location.set
         for row in reader:
-            if not row:  # a blank line
-                continue
-            if len(row) < len(header) and not last[0].endswith(("\n", "\r")):
-                raise HarvestError(
-                    source_id,
-                    f"{name} line {reader.line_num}: the last row has {len(row)} fields but "
-                    f"the header has {len(header)}, and the file ends without a line break: "
-                    "it looks cut short (an interrupted copy or download?); fetch it again",
-                )
-            if len(row) != len(header):
-                raise HarvestError(
-                    source_id,
-                    f"{name} line {reader.line_num}: the row has {len(row)} fields but the "
-                    f"header has {len(header)}; {_delimiter_hint(header, delimiter)}",
-                )
-            record_location.set(f"{name} line {reader.line_num}")
-            yield {
-                column: (value if value != "" else None)
-                for column, value in zip(header, row, strict=True)
-            }
+            if len(row) != width:
+                if not row:  # a blank line
+                    continue
+                line = reader.line_num
+                raw = seen[1][line - seen[0] - 1]  # the row's last line, as read
+                raise _wrong_width(source_id, name, line, header, row, raw, delimiter)
+            set_location(where + str(reader.line_num))
+            # same width: checked above; an empty cell is None ("" is the only false str)
+            if "" in row:
+                yield {column: value or None for column, value in zip(header, row, strict=False)}
+            else:
+                yield dict(zip(header, row, strict=False))
     except csv.Error as exc:
         raise HarvestError(
             source_id, f"{name} line {reader.line_num}: not valid CSV: {exc}; fix the file"
         ) from None
+
+
+def _check_header(source_id: str, name: str, header: list[str], delimiter: str) -> None:
+    """Refuse a header that names a column twice, or that looks read with the wrong delimiter."""
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise HarvestError(
+                source_id,
+                f"{name}: the header names column `{column}` twice; rename one of them in the file",
+            )
+        seen.add(column)
+    if len(header) == 1 and any(d in header[0] for d in _DELIMITERS if d != delimiter):
+        raise HarvestError(
+            source_id,
+            f"{name}: the header has a single column `{header[0]}` when read with "
+            f"delimiter {_show(delimiter)}; {_delimiter_hint(header, delimiter)}",
+        )
+
+
+def _wrong_width(
+    source_id: str,
+    name: str,
+    line: int,
+    header: list[str],
+    row: list[str],
+    raw: str,
+    delimiter: str,
+) -> HarvestError:
+    """Why a row with another number of fields than the header is refused.
+
+    A short row whose last line `raw` has no line break ends a file cut short: that is
+    said instead of a delimiter problem.
+    """
+    if len(row) < len(header) and not raw.endswith(("\n", "\r")):
+        return HarvestError(
+            source_id,
+            f"{name} line {line}: the last row has {len(row)} fields but "
+            f"the header has {len(header)}, and the file ends without a line break: "
+            "it looks cut short (an interrupted copy or download?); fetch it again",
+        )
+    return HarvestError(
+        source_id,
+        f"{name} line {line}: the row has {len(row)} fields but the "
+        f"header has {len(header)}; {_delimiter_hint(header, delimiter)}",
+    )
 
 
 def parse_json(source_id: str, name: str, text: str) -> Any:

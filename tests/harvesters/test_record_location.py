@@ -14,8 +14,8 @@ def locations(records) -> list[str]:
 
 
 def test_csv_rows_by_their_line_in_the_file() -> None:
-    lines = iter(["id;name\n", "a;A\n", "\n", "b;B\n"])
-    assert locations(read_csv("s", "x.csv", lines, ";")) == ["x.csv line 2", "x.csv line 4"]
+    batches = iter([["id;name\n", "a;A\n"], [], ["\n", "b;B\n"]])
+    assert locations(read_csv("s", "x.csv", batches, ";")) == ["x.csv line 2", "x.csv line 4"]
 
 
 def test_json_records_by_their_path() -> None:
