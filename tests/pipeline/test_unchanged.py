@@ -1,0 +1,41 @@
+"""A harvest that gives the published version again is `unchanged` without re-checking it,
+unless what checks it (shapes, quality settings, vocabularies) changed since."""
+
+from __future__ import annotations
+
+from hub.pipeline.check import check_source
+from hub.pipeline.run import run_source
+from tests.pipeline.conftest import SHAPES, MiniHub
+
+STRICTER = SHAPES.replace(
+    "sh:property [ sh:path schema:name ; sh:minCount 1 ] ;",
+    "sh:property [ sh:path schema:name ; sh:minCount 1 ] ;\n"
+    "  sh:property [ sh:path schema:longitude ; sh:maxInclusive 5 ] ;",
+)
+
+
+def test_the_published_version_again_is_not_checked_again(minihub: MiniHub) -> None:
+    minihub.write(minihub.places(30))
+    first = run_source(minihub.config, minihub.store, "places")
+    assert first.status == "published" and "validate" in first.phases
+    again = run_source(minihub.config, minihub.store, "places")
+    assert again.status == "unchanged", again.message
+    assert "validate" not in again.phases and "gates" not in again.phases
+    assert "sort" not in again.phases  # the mapping wrote what it wrote for the published one
+
+
+def test_new_shapes_check_the_same_version_again(minihub: MiniHub) -> None:
+    minihub.write(minihub.places(30))
+    assert run_source(minihub.config, minihub.store, "places").status == "published"
+    (minihub.root / "shapes.ttl").write_text(STRICTER, encoding="utf-8")
+    again = run_source(minihub.config, minihub.store, "places")
+    assert "validate" in again.phases
+    assert again.violations > 0  # longitudes of 10° break the new shape
+    assert again.status != "published"
+
+
+def test_a_check_always_validates(minihub: MiniHub) -> None:
+    minihub.write(minihub.places(30))
+    assert run_source(minihub.config, minihub.store, "places").status == "published"
+    result = check_source(minihub.config, "places")
+    assert result.shacl  # a steward's dry run shows SHACL even when unchanged
