@@ -15,12 +15,13 @@ same gates, so a check says exactly what the run would do.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
@@ -322,6 +323,21 @@ def controlled_namespaces(config: HubConfig) -> dict[str, str]:
     }
 
 
+def _line_blocks(data: BinaryIO, size: int = 8 << 20) -> Iterator[bytes]:
+    """A file in blocks of about `size` bytes, each ending at a line's end."""
+    rest = b""
+    while chunk := data.read(size):
+        chunk = rest + chunk
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            rest = chunk
+            continue
+        rest = chunk[cut:]
+        yield chunk[:cut]
+    if rest:
+        yield rest + b"\n"
+
+
 @lru_cache(maxsize=8)
 def _known_terms(ntriples: bytes) -> frozenset[str]:
     return frozenset(
@@ -344,21 +360,23 @@ def unknown_concepts(version: Path, config: HubConfig, quality: Quality) -> list
     prefixes = tuple(namespaces)
     known = known_terms(config)
     unknown: dict[str, tuple[int, str]] = {}
-    needles = [f"<{n}".encode() for n in prefixes]
+    # Every IRI in a controlled namespace, found by one regular expression over blocks of
+    # whole lines (C speed); the line around a hit is looked at only for unknown terms.
+    controlled = re.compile(
+        rb"<(" + b"|".join(re.escape(n.encode()) for n in prefixes) + rb")([^<>\s]*)>"
+    )
     with version.open("rb") as data:
-        for raw in data:
-            if not any(needle in raw for needle in needles):
-                continue  # most lines: decoded only when they may name a controlled term
-            parts = raw.decode("utf-8", "replace").split(" ", 2)
-            if len(parts) < 3:
-                continue
-            for term in (parts[0], parts[2]):
-                if not term.startswith("<"):
+        for block in _line_blocks(data):
+            for hit in controlled.finditer(block):
+                iri = (hit.group(1) + hit.group(2)).decode("utf-8", "replace")
+                if iri in known:
                     continue
-                iri = term[1 : term.index(">")] if ">" in term else term[1:]
-                if iri.startswith(prefixes) and iri not in known:
-                    count, first = unknown.get(iri, (0, parts[0][1:-1]))
-                    unknown[iri] = (count + 1, first)
+                start = block.rfind(b"\n", 0, hit.start()) + 1
+                if start != hit.start() and not block.startswith(b" .", hit.end()):
+                    continue  # neither the subject nor the object (a literal's text)
+                subject = block[start : block.index(b" ", start)].decode("utf-8", "replace")
+                count, first = unknown.get(iri, (0, subject[1:-1]))
+                unknown[iri] = (count + 1, first)
     out = []
     for iri, (count, first) in sorted(unknown.items()):
         namespace = next(n for n in prefixes if iri.startswith(n))

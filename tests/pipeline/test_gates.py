@@ -175,14 +175,19 @@ def test_known_terms_come_from_the_ontology_files_and_the_config(minihub: MiniHu
         f"<{base}id/places/p1> <{SCHEMA}x> <{gates.ACTION_STATUS}completed> .\n"
         f"<{base}id/places/p1> <{SCHEMA}x> <{gates.ACTION_STATUS}finished> .\n"
         f"<{base}id/places/p1> <{SCHEMA}x> <{gates.SUPPORT_TYPE}nonsense> .\n"
+        # a controlled IRI quoted in a text is not a term the entity uses
+        f'<{base}id/places/p2> <{SCHEMA}x> "see <{gates.SUPPORT_TYPE}quoted> here" .\n'
+        f"<{gates.SUPPORT_TYPE}subject> <{SCHEMA}x> <{base}id/places/p2> .\n"
     )
     found = gates.unknown_concepts(path, minihub.config, Quality(unknown_concept="fail"))
     assert [f.details["iri"] for f in found] == [
         f"{base}id/programme/region/corsica",
         f"{gates.ACTION_STATUS}finished",
         f"{gates.SUPPORT_TYPE}nonsense",
+        f"{gates.SUPPORT_TYPE}subject",
         "https://w3id.org/marittimo-hub/theme/sea",
     ]
+    assert found[0].details["example"] == f"{base}id/places/p1"
     assert {f.action for f in found} == {"fail"}
 
 
