@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +29,10 @@ BASE = "https://hub.example.org/"
 GRAPH = BASE + "graph/big"
 MARKER = "https://w3id.org/marittimo-hub/ns#publishedRun"
 NAME = "http://schema.org/name"
+# A schema:name in Italian, as an N-Triples line of oxigraph's: its lexical form (escaped).
+ITALIAN_NAME = re.compile(
+    rb"^<[^>]*> <" + re.escape(NAME.encode()) + rb'> "((?:[^"\\]|\\.)*)"@it \.$', re.M
+)
 
 MAPPING = """\
 mappings:
@@ -91,6 +96,12 @@ class Round:
     tag: str | None
     marker: str | None
     outcome: str = ""
+    harvest_s: float = 0.0
+    """Seconds from the start of the harvest until it had exited (killed, or ended)."""
+    recover_s: float = 0.0
+    """Seconds `hub sources` took (it recovers what the kill left half-done)."""
+    check_s: float = 0.0
+    """Seconds comparing the store and the read model with the published version."""
 
 
 @dataclass
@@ -156,27 +167,32 @@ class KillHub:
             return None
 
     # -- what the hub shows --------------------------------------------------
-    def published(self) -> tuple[str | None, set[str], set[str]]:
-        """(marker, tags in the names, triples) of the store, opened read-only after the hub stopped."""
+    def published(self) -> tuple[str | None, set[str], set[bytes]]:
+        """(marker, tags in the names, triples) of the store, opened read-only after the hub stopped.
+
+        The triples are the graph's N-Triples lines as oxigraph writes them (one canonical
+        line per triple, no blank nodes here), so two graphs are equal exactly when their
+        sets of lines are; oxigraph writing them costs far less than a Python string made
+        from each quad.
+        """
         store = ox.Store.read_only(str(self.root / "store"))
         marker = [
             q.object.value
             for q in store.quads_for_pattern(ox.NamedNode(GRAPH), ox.NamedNode(MARKER), None)
         ]
-        triples = set()
-        tags = set()
-        for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH)):
-            triples.add(str(ox.Triple(quad.subject, quad.predicate, quad.object)))
-            if quad.predicate.value == NAME and quad.object.language == "it":
-                tags.add(quad.object.value.rsplit("[", 1)[-1].rstrip("]"))
+        dump = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(GRAPH))
         del store
-        return (marker[0] if len(marker) == 1 else None), tags - {"base"}, triples
+        tags = {
+            name.rsplit(b"[", 1)[-1].rstrip(b"]").decode("utf-8")
+            for name in ITALIAN_NAME.findall(dump)
+        }
+        return (marker[0] if len(marker) == 1 else None), tags - {"base"}, set(dump.splitlines())
 
-    def version_triples(self, run_id: str) -> set[str]:
-        store = ox.Store()
+    def version_triples(self, run_id: str) -> set[bytes]:
+        """The triples of a published version file, as `published` gives them (canonical lines)."""
         path = self.root / "var" / "versions" / "big" / f"{run_id}.nt"
-        store.load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-        return {str(ox.Triple(q.subject, q.predicate, q.object)) for q in store}
+        quads = ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+        return set(ox.serialize(quads, format=ox.RdfFormat.N_TRIPLES).splitlines())
 
     def read_model_run(self) -> str | None:
         import sqlite3
@@ -198,7 +214,8 @@ class KillHub:
         target = rng.choice(["group", "group", "group", "store"])
         after = rng.uniform(0.3, longest_s * 0.9)
         process = self.start_harvest()
-        deadline = time.monotonic() + after
+        started = time.monotonic()
+        deadline = started + after
         while time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.02)
         if process.poll() is None:
@@ -214,10 +231,14 @@ class KillHub:
         else:
             target = "none (the harvest ended first)"
         process.wait()
+        harvest_s = time.monotonic() - started
         # Children of a killed group die with it; wait until the store's lock is free.
         time.sleep(0.2)
+        started = time.monotonic()
         sources = self.run("sources")
         result = Round(number, target, after, process.returncode, sources.returncode, None, None)
+        result.harvest_s, result.recover_s = harvest_s, time.monotonic() - started
+        started = time.monotonic()
         if sources.returncode != 0:
             raise AssertionError(
                 f"round {number}: `hub sources` exited {sources.returncode} after killing "
@@ -243,4 +264,5 @@ class KillHub:
                 f"round {number}: the read model serves version {model}, the store {marker}"
             )
         result.outcome = "new" if result.tag == new_tag else "old"
+        result.check_s = time.monotonic() - started
         return result
