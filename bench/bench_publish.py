@@ -95,22 +95,27 @@ b:Place a sh:NodeShape ; sh:targetClass schema:TouristAttraction ;
                 sh:minInclusive -180 ; sh:maxInclusive 180 ] .
 """
 
-CONFIG = """\
+HUB = """\
 [hub]
 store = "store"
 shapes = "shapes.ttl"
 keep_versions = 1
+"""
 
-[sources.bench-places]
+
+SOURCE = """
+[sources.{id}]
 project = "smart-destination"
 kind = "files"
 mapping = "mapping.yml"
 licence = "https://creativecommons.org/licenses/by/4.0/"
 steward = "mailto:bench@example.org"
 key = "id"
-[sources.bench-places.options]
-path = "places.csv"
+[sources.{id}.options]
+path = "{path}"
 """
+
+CONFIG = HUB + SOURCE.format(id="bench-places", path="places.csv")
 
 
 def generate(folder: Path, rows: int, source: str = "bench-places", seed: int = 42) -> None:
@@ -197,19 +202,6 @@ def phase_hub(folder: Path) -> dict:
     }
 
 
-MANY_SOURCE = """
-[sources.{id}]
-project = "smart-destination"
-kind = "files"
-mapping = "mapping.yml"
-licence = "https://creativecommons.org/licenses/by/4.0/"
-steward = "mailto:bench@example.org"
-key = "id"
-[sources.{id}.options]
-path = "{id}.csv"
-"""
-
-
 def phase_many(folder: Path, count: int) -> dict:
     """Load `count` generated sources one after the other into one hub; each run's figures."""
     from hub.config import load_config
@@ -240,12 +232,12 @@ def measure_many(count: int, rows: int, work: Path) -> dict:
     folder = work / f"many-{count}x{rows}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    config = CONFIG.split("[sources.")[0]
+    config = HUB
     for number in range(1, count + 1):
         source = f"src{number:02}"
         generate(folder, rows, source=source, seed=number)
         (folder / f"{source}.nt").unlink()
-        config += MANY_SOURCE.format(id=source)
+        config += SOURCE.format(id=source, path=f"{source}.csv")
     (folder / "hub.toml").write_text(config, encoding="utf-8")
     result = child("many", folder, count)
     shutil.rmtree(folder, ignore_errors=True)

@@ -1,12 +1,13 @@
 """A pipeline run that maps in several processes publishes what a one-process run publishes.
 
 A real hub in a temp folder (CSV source, files harvester, on-disk store, SHACL): the
-workers are forked while the staging store is loading the mapped N-Triples.
+workers are forked while the run writes the mapped N-Triples to its version file.
 """
 
 from __future__ import annotations
 
 import csv
+import textwrap
 from pathlib import Path
 
 import pyoxigraph
@@ -18,6 +19,7 @@ from hub.mapping import parallel
 from hub.pipeline.programme import load_programme
 from hub.pipeline.run import run_source
 from hub.store import open_store
+from tests.pipeline.conftest import CONFIG as MINIHUB_CONFIG
 
 MAPPING = """\
 mappings:
@@ -43,34 +45,15 @@ ex:PlaceShape a sh:NodeShape ; sh:targetClass schema:Place ;
   sh:property [ sh:path schema:name ; sh:minCount 1 ] .
 """
 
-CONFIG = """\
-[hub]
-store = "store"
-shapes = "shapes.ttl"
-{setting}
-[quality]
-max_error_rate = 0.2
-
-[sources.places]
-project = "itinera"
-kind = "files"
-title = "Test places"
-mapping = "mappings/places.yml"
-licence = "https://creativecommons.org/licenses/by/4.0/"
-steward = "mailto:steward@example.org"
-key = "id"
-[sources.places.options]
-path = "places.csv"
-"""
-
 
 def published(root: Path, processes: int) -> tuple[tuple[object, ...], list[bytes]]:
     """Run the source once in a fresh hub; its report's figures and its live graph, sorted."""
     (root / "mappings").mkdir(parents=True)
     (root / "mappings" / "places.yml").write_text(MAPPING, encoding="utf-8")
     (root / "shapes.ttl").write_text(SHAPES, encoding="utf-8")
-    setting = f"mapping_processes = {processes}\n"
-    (root / "hub.toml").write_text(CONFIG.format(setting=setting), encoding="utf-8")
+    setting = f'shapes = "shapes.ttl"\nmapping_processes = {processes}\n'
+    config_text = textwrap.dedent(MINIHUB_CONFIG).replace('shapes = "shapes.ttl"\n', setting)
+    (root / "hub.toml").write_text(config_text, encoding="utf-8")
     with (root / "places.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["id", "name", "lat", "town"])
