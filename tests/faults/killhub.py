@@ -96,6 +96,8 @@ class Round:
     tag: str | None
     marker: str | None
     outcome: str = ""
+    changed: float = 1.0
+    """The share of rows whose names the round's CSV changed."""
     harvest_s: float = 0.0
     """Seconds from the start of the harvest until it had exited (killed, or ended)."""
     recover_s: float = 0.0
@@ -206,13 +208,23 @@ class KillHub:
 
     # -- one round -------------------------------------------------------------
     def kill_round(
-        self, number: int, rng: random.Random, longest_s: float, old_tag: str, new_tag: str
+        self,
+        number: int,
+        rng: random.Random,
+        longest_s: float,
+        old_tag: str,
+        new_tag: str,
+        spans: dict[float, float] | None = None,
     ) -> Round:
-        """Harvest towards `new_tag`, kill at a random moment, recover, check. Raises on a fault."""
+        """Harvest towards `new_tag`, kill at a random moment, recover, check. Raises on a fault.
+
+        The moment is drawn from the first 90% of `longest_s`, or of `spans[changed]` (the
+        longest harvest seen of a CSV with that share of rows changed) when it is there.
+        """
         changed = rng.choice([1.0, 0.02])
         self.write_csv(new_tag, changed)
         target = rng.choice(["group", "group", "group", "store"])
-        after = rng.uniform(0.3, longest_s * 0.9)
+        after = rng.uniform(0.3, (spans or {}).get(changed, longest_s) * 0.9)
         process = self.start_harvest()
         started = time.monotonic()
         deadline = started + after
@@ -238,6 +250,7 @@ class KillHub:
         sources = self.run("sources")
         result = Round(number, target, after, process.returncode, sources.returncode, None, None)
         result.harvest_s, result.recover_s = harvest_s, time.monotonic() - started
+        result.changed = changed
         started = time.monotonic()
         if sources.returncode != 0:
             raise AssertionError(

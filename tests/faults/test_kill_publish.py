@@ -51,11 +51,11 @@ def test_kills_at_random_moments_leave_a_whole_version(
     shutil.copytree(first_harvest.root, tmp_path / "hub")
     hub = KillHub(tmp_path / "hub", rows=ROWS, store_extra=store_extra)  # its own hub.toml
     # Kills land at random in the first 90% of the longest harvest known: the first one at
-    # the start, then the longest re-harvest that ended before its kill and published (a
-    # re-harvest takes about half as long as the first, so a moment drawn from the first
-    # harvest's span often came after its end: a round that killed nothing).
+    # the start, then, for each share of rows changed, the longest re-harvest that ended
+    # before its kill and published (re-harvests take a sixth to a half of the first one,
+    # so moments drawn from its span mostly came after their end: rounds that killed nothing).
     longest = first_harvest.seconds
-    ended: list[float] = []
+    spans: dict[float, float] = {}
     rng = random.Random(SEED + len(store_extra))
     old = "t0"
     outcomes = []
@@ -63,7 +63,7 @@ def test_kills_at_random_moments_leave_a_whole_version(
     while sum(r.target in ("group", "store") for r in outcomes) < ROUNDS // 2:
         number += 1
         assert number <= ROUNDS, "too many harvests ended before their kill"
-        result = hub.kill_round(number, rng, max(ended, default=longest), old, f"t{number}")
+        result = hub.kill_round(number, rng, longest, old, f"t{number}", spans)
         outcomes.append(result)
         old = result.tag or old
         if (
@@ -71,12 +71,13 @@ def test_kills_at_random_moments_leave_a_whole_version(
             and result.harvest_exit == 0
             and result.outcome == "new"
         ):
-            ended.append(result.harvest_s)
+            spans[result.changed] = max(spans.get(result.changed, 0.0), result.harvest_s)
     # the rounds are a real test: some kills landed before the publish, some after it
     print(f"\nfirst harvest {longest:.1f}s")
     print(
         "\n".join(
-            f"{r.number}: killed {r.target} at {r.after_s:.1f}s -> {r.outcome} (harvest "
+            f"{r.number}: killed {r.target} at {r.after_s:.1f}s -> {r.outcome} ({r.changed:.0%} "
+            f"of rows changed; harvest "
             f"{r.harvest_s:.1f}s exit {r.harvest_exit}, hub sources {r.recover_s:.1f}s, "
             f"check {r.check_s:.1f}s)"
             for r in outcomes
