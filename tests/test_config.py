@@ -38,19 +38,47 @@ def test_good_config_loads_with_paths_relative_to_the_file(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        (GOOD_SOURCE.replace('licence = "https://creativecommons.org/licenses/by/4.0/"\n', ""),
-         "sources.trails.licence: is required; add it"),
-        (GOOD_SOURCE.replace('kind = "files"', 'kind = "ftp"'), "sources.trails.kind: unknown harvester kind `ftp`; known kinds: files, sql"),
-        (GOOD_SOURCE.replace('licence = "https://creativecommons.org/licenses/by/4.0/"', 'licence = "CC BY"'),
-         "give the licence's URL"),
-        (GOOD_SOURCE + '\n[hub]\nbase_iri = "https://hub.example.org"\n', "hub.base_iri: `https://hub.example.org` must be"),
+        (
+            GOOD_SOURCE.replace('licence = "https://creativecommons.org/licenses/by/4.0/"\n', ""),
+            "sources.trails.licence: is required; add it",
+        ),
+        (
+            GOOD_SOURCE.replace('kind = "files"', 'kind = "ftp"'),
+            "sources.trails.kind: unknown harvester kind `ftp`; known kinds: files, sql",
+        ),
+        (
+            GOOD_SOURCE.replace(
+                'licence = "https://creativecommons.org/licenses/by/4.0/"', 'licence = "CC BY"'
+            ),
+            "give the licence's URL",
+        ),
+        (
+            GOOD_SOURCE + '\n[hub]\nbase_iri = "https://hub.example.org"\n',
+            "hub.base_iri: `https://hub.example.org` must be",
+        ),
         (GOOD_SOURCE + "\n[hub]\nstroe = 'x'\n", "hub.stroe: is not a known setting"),
-        (GOOD_SOURCE.replace('mapping = "m.yml"', 'mapping = "missing.yml"'), "sources.trails.mapping: file missing.yml not found"),
-        (GOOD_SOURCE.replace("[sources.trails]", "[sources.Trails_1]").replace("[sources.trails.options]", "[sources.Trails_1.options]"),
-         "sources.Trails_1: a source id is lower-case"),
-        (GOOD_SOURCE + '\n[sources.trails.schedule]\nevery = "daily"\n', "sources.trails.schedule.every: `daily` is not an interval"),
-        (GOOD_SOURCE + '\n[sources.trails.schedule]\ncron = "0 3 * *"\n', "is not a cron expression"),
-        (GOOD_SOURCE + '\n[sources.trails.schedule]\ncron = "0 25 * * *"\n', "sources.trails.schedule.cron: `0 25 * * *` is not a valid cron"),
+        (
+            GOOD_SOURCE.replace('mapping = "m.yml"', 'mapping = "missing.yml"'),
+            "sources.trails.mapping: file missing.yml not found",
+        ),
+        (
+            GOOD_SOURCE.replace("[sources.trails]", "[sources.Trails_1]").replace(
+                "[sources.trails.options]", "[sources.Trails_1.options]"
+            ),
+            "sources.Trails_1: a source id is lower-case",
+        ),
+        (
+            GOOD_SOURCE + '\n[sources.trails.schedule]\nevery = "daily"\n',
+            "sources.trails.schedule.every: `daily` is not an interval",
+        ),
+        (
+            GOOD_SOURCE + '\n[sources.trails.schedule]\ncron = "0 3 * *"\n',
+            "is not a cron expression",
+        ),
+        (
+            GOOD_SOURCE + '\n[sources.trails.schedule]\ncron = "0 25 * * *"\n',
+            "sources.trails.schedule.cron: `0 25 * * *` is not a valid cron",
+        ),
         ("[hub\n", "not valid TOML"),
     ],
 )
@@ -85,7 +113,9 @@ def test_secrets_are_resolved_from_the_environment_only_when_needed(
 ) -> None:
     text = GOOD_SOURCE.replace('path = "t.csv"', 'url = { env = "TRAILS_URL" }')
     config = load_config(write(tmp_path, text))  # loading does not need the secret
-    with pytest.raises(ConfigError, match="sources.trails.options.url: environment variable TRAILS_URL is not set"):
+    with pytest.raises(
+        ConfigError, match="sources.trails.options.url: environment variable TRAILS_URL is not set"
+    ):
         source_options(config, config.source("trails"))
     monkeypatch.setenv("TRAILS_URL", "https://user:s3cret@example.org/t.csv")
     assert source_options(config, config.source("trails"))["url"].endswith("/t.csv")

@@ -122,8 +122,9 @@ def test_an_unknown_kind_is_refused_with_the_known_kinds(tmp_path: Path) -> None
 
 def test_an_unknown_project_is_refused_with_the_known_projects(tmp_path: Path) -> None:
     message = refused(tmp_path, SOURCE.replace('project = "itinera"', 'project = "itinerra"'))
-    assert "sources.itinera-trails.project: unknown project `itinerra`; did you mean `itinera`?" in (
-        message
+    assert (
+        "sources.itinera-trails.project: unknown project `itinerra`; did you mean `itinera`?"
+        in (message)
     )
     assert "known projects: art-lab-net, cambusa," in message
     assert "[projects.itinerra]" in message  # how to declare a new one
@@ -185,8 +186,9 @@ def test_a_secret_is_accepted_at_load_for_a_string_option(
 
 
 def test_a_secret_is_refused_for_an_option_that_is_not_a_string(tmp_path: Path) -> None:
-    text = SOURCE.replace('path = "t.csv"', 'url = "https://x.example/t.csv"\n'
-                          'retries = { env = "HUB_TEST_RETRIES" }')
+    text = SOURCE.replace(
+        'path = "t.csv"', 'url = "https://x.example/t.csv"\nretries = { env = "HUB_TEST_RETRIES" }'
+    )
     message = refused(tmp_path, text)
     assert (
         "sources.itinera-trails.options.retries: must be a whole number >= 0 (retries after the "

@@ -48,7 +48,9 @@ def hub(config: HubConfig, *args: str) -> int:
     return main(["--config", str(config.path), *args])
 
 
-def test_demo_sources_all_publish_and_conform(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_sources_all_publish_and_conform(
+    demo_config: HubConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert hub(demo_config, "harvest") == 0
     out = capsys.readouterr().out
     assert set(DEMO_SOURCES) <= set(demo_config.sources)
@@ -57,12 +59,23 @@ def test_demo_sources_all_publish_and_conform(demo_config: HubConfig, capsys: py
         assert "PUBLISHED" in line and " 0 rejected" in line and " 0 violations" in line, line
     assert "warning" not in out  # every reference of every mapping matched something
 
-    assert hub(demo_config, "query", "--format", "json",
-               "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g") == 0
+    assert (
+        hub(
+            demo_config,
+            "query",
+            "--format",
+            "json",
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+        )
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)["results"]["bindings"]
     graphs = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
     base = demo_config.base_iri
-    expected = {f"{base}graph/{s}" for s in demo_config.sources} | {f"{base}graph/meta", f"{base}graph/programme"}
+    expected = {f"{base}graph/{s}" for s in demo_config.sources} | {
+        f"{base}graph/meta",
+        f"{base}graph/programme",
+    }
     assert set(graphs) == expected
     assert all(n > 0 for n in graphs.values())
 
@@ -77,13 +90,16 @@ def test_demo_sources_all_publish_and_conform(demo_config: HubConfig, capsys: py
       FILTER(STRSTARTS(STR(?class), STR(mh:))) } GROUP BY ?g ?class"""
     assert hub(demo_config, "query", "--format", "json", query) == 0
     rows = json.loads(capsys.readouterr().out)["results"]["bindings"]
-    found = {(r["class"]["value"].rsplit("#", 1)[1], r["g"]["value"]): int(r["n"]["value"]) for r in rows}
+    found = {
+        (r["class"]["value"].rsplit("#", 1)[1], r["g"]["value"]): int(r["n"]["value"]) for r in rows
+    }
     for cls, source in GOVERNANCE.items():
         assert found.get((cls, f"{base}graph/{source}"), 0) >= 2, (cls, source)
 
     # the same real places in two projects' sources, a few metres apart
     values = " ".join(
-        f"(<{base}id/stratus-sites/{s}> <{base}id/smartdest-offer/{o}>)" for s, o in SAME_PLACES.items()
+        f"(<{base}id/stratus-sites/{s}> <{base}id/smartdest-offer/{o}>)"
+        for s, o in SAME_PLACES.items()
     )
     query = f"""PREFIX schema: <http://schema.org/>
     SELECT ?a ?b ?la ?lb ?oa ?ob WHERE {{ ?a schema:latitude ?la ; schema:longitude ?oa .
@@ -97,7 +113,9 @@ def test_demo_sources_all_publish_and_conform(demo_config: HubConfig, capsys: py
         assert dlat + dlon > 0 and dlat < 0.0003 and dlon < 0.0003  # metres, not the same point
 
 
-def test_demo_content_is_multilingual_and_in_the_five_regions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_content_is_multilingual_and_in_the_five_regions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # the demo harvested (`hub harvest` of every source is the test above): the session's copy
     demo_config, store = harvest_demo(tmp_path / "demo")
     store.close()
@@ -110,7 +128,9 @@ def test_demo_content_is_multilingual_and_in_the_five_regions(tmp_path: Path, ca
     assert int(row["langs"]["value"]) >= 3
 
 
-def test_relative_iris_in_hub_query_name_the_hubs_resources(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
+def test_relative_iris_in_hub_query_name_the_hubs_resources(
+    demo_config: HubConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert hub(demo_config, "harvest", "itinera-trails") == 0
     capsys.readouterr()
     query = "SELECT (COUNT(*) AS ?n) ?at WHERE { GRAPH <graph/itinera-trails> { ?s ?p ?o } BIND(<id/x> AS ?at) } GROUP BY ?at"
@@ -120,7 +140,9 @@ def test_relative_iris_in_hub_query_name_the_hubs_resources(demo_config: HubConf
     assert row["at"]["value"] == f"{demo_config.base_iri}id/x"
 
 
-def test_harvest_exits_non_zero_when_a_source_fails(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
+def test_harvest_exits_non_zero_when_a_source_fails(
+    demo_config: HubConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert hub(demo_config, "harvest", "itinera-trails") == 0
     capsys.readouterr()
     geojson = demo_config.root / "hub" / "demo" / "data" / "itinera-trails.geojson"
@@ -128,12 +150,24 @@ def test_harvest_exits_non_zero_when_a_source_fails(demo_config: HubConfig, caps
     assert hub(demo_config, "harvest", "itinera-trails") == 1
     out = capsys.readouterr().out
     assert "itinera-trails: FAILED" in out
-    assert hub(demo_config, "query", "--format", "json",
-               f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{demo_config.base_iri}graph/itinera-trails> {{ ?s ?p ?o }} }}") == 0
-    assert int(json.loads(capsys.readouterr().out)["results"]["bindings"][0]["n"]["value"]) > 0  # still published
+    assert (
+        hub(
+            demo_config,
+            "query",
+            "--format",
+            "json",
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{demo_config.base_iri}graph/itinera-trails> {{ ?s ?p ?o }} }}",
+        )
+        == 0
+    )
+    assert (
+        int(json.loads(capsys.readouterr().out)["results"]["bindings"][0]["n"]["value"]) > 0
+    )  # still published
 
 
-def test_unknown_source_and_bad_query_give_clear_errors(demo_config: HubConfig, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_source_and_bad_query_give_clear_errors(
+    demo_config: HubConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert hub(demo_config, "harvest", "itinera-trial") == 2
     assert "no source `itinera-trial`" in capsys.readouterr().err
     assert hub(demo_config, "harvest", "itinera-trails") == 0
@@ -142,7 +176,9 @@ def test_unknown_source_and_bad_query_give_clear_errors(demo_config: HubConfig, 
     assert "error:" in capsys.readouterr().err
 
 
-def test_a_wrong_config_stops_every_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_config_stops_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "hub.toml").write_text("[hub]\nbase_iri = 'not an iri'\n")
     assert main(["--config", str(tmp_path / "hub.toml"), "sources"]) == 2
     assert "hub.base_iri" in capsys.readouterr().err

@@ -70,8 +70,9 @@ RULES: list[Rule] = [
     ),
     (
         "hub.util",
-        lambda name: (within(name, "hub") and not within(name, "hub.util"))
-        or within(name, "harvesters"),
+        lambda name: (
+            (within(name, "hub") and not within(name, "hub.util")) or within(name, "harvesters")
+        ),
         "hub.util is neutral: the standard library and pyoxigraph only",
     ),
 ]

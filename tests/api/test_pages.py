@@ -84,4 +84,6 @@ def test_a_browser_gets_a_start_page(client) -> None:
     page = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.headers["content-type"].startswith("text/html")
     assert 'href="/docs"' in page.text and "/sparql" in page.text
-    assert client.get("/", headers={"Accept": "application/json"}).json()["links"]["docs"] == "/docs"
+    assert (
+        client.get("/", headers={"Accept": "application/json"}).json()["links"]["docs"] == "/docs"
+    )

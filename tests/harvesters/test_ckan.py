@@ -277,7 +277,10 @@ def test_a_file_the_portal_cannot_serve_names_it(own_portal: Any) -> None:
         ({"url": "ftp://x/"}, "options.url must be the portal's http(s) address"),
         ({"url": "http://x/", "formats": ["PDF"]}, "options.formats: `PDF` cannot be read"),
         ({"url": "http://x/", "formats": "CSV"}, "options.formats must be a list"),
-        ({"url": "http://x/", "tags": [1]}, "options.tags must be a non-empty string or a list of them (tag names"),
+        (
+            {"url": "http://x/", "tags": [1]},
+            "options.tags must be a non-empty string or a list of them (tag names",
+        ),
         ({"url": "http://x/", "resource_name": "("}, "options.resource_name is not a valid"),
         ({"url": "http://x/", "max_datasets": 0}, "options.max_datasets must be a positive"),
         ({"url": "http://x/", "organisation": "x"}, "did you mean `organization`"),

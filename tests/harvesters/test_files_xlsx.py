@@ -187,7 +187,10 @@ def test_not_a_workbook_says_so(tmp_path: Path) -> None:
     [
         ({"path": "a.xlsx", "records": "data"}, "options.records is for JSON and GeoJSON"),
         ({"path": "a.csv", "sheet": "S"}, "options.sheet is for XLSX workbooks"),
-        ({"path": "a.xlsx", "sheet": -1}, "options.sheet must be a sheet name or a position (0 is the first sheet), not -1"),
+        (
+            {"path": "a.xlsx", "sheet": -1},
+            "options.sheet must be a sheet name or a position (0 is the first sheet), not -1",
+        ),
         ({"path": "a.xlsx", "sheet": 1.5}, "options.sheet must be a sheet name or a position"),
         ({"path": "a.xlsx", "retries": 2}, "options.retries is for files over HTTP"),
     ],

@@ -268,8 +268,14 @@ def test_missing_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"headers": {"X": 1}}, "options.headers.X must be a string, not 1"),
         ({"headers": {"Authorization": "Bearer x"}}, "use options.auth"),
         ({"auth": "secret"}, "options.auth must be a table"),
-        ({"auth": {"type": "bearer", "token": "abc"}}, "options.auth.token is not an option of auth type `bearer`; did you mean `token_env`?"),
-        ({"auth": {"type": "bearer"}}, "options.auth.token_env is required: give a non-empty string (the NAME of the"),
+        (
+            {"auth": {"type": "bearer", "token": "abc"}},
+            "options.auth.token is not an option of auth type `bearer`; did you mean `token_env`?",
+        ),
+        (
+            {"auth": {"type": "bearer"}},
+            "options.auth.token_env is required: give a non-empty string (the NAME of the",
+        ),
         ({"auth": {"type": "api_key", "key_env": "K"}}, "needs exactly one of header"),
         ({"auth": {"type": "basic", "password_env": "P"}}, "needs exactly one of username"),
     ],

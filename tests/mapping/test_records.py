@@ -52,7 +52,9 @@ def test_bad_records_are_reported_and_the_rest_is_mapped() -> None:
     assert "record `baddate` (record #4): mappings/x.yml line 8" in messages[2]
     assert "line 9" in messages[3] and "selects an object" in messages[3]
     # a record without its key is reported (it could not get a stable IRI)
-    assert any("record `#6 (no `id`)` (record #6)" in m and "the source's key" in m for m in messages)
+    assert any(
+        "record `#6 (no `id`)` (record #6)" in m and "the source's key" in m for m in messages
+    )
     assert "<https://h.example/id/x/ok1>" in data
     assert '"44.25"^^<http://www.w3.org/2001/XMLSchema#decimal>' in data
     assert "ok2" not in data  # its url has a space: not an IRI, the record is left out
@@ -79,7 +81,9 @@ def test_unmatched_reference_warns_with_suggestion() -> None:
 def test_a_column_named_with_dots_is_found_as_is() -> None:
     mapping = compile_mapping(
         "mappings:\n  m:\n    s: id:$(id)\n    po:\n      - [schema:name, $(name.it)]\n      - [schema:alternateName, $(alt.it)]\n",
-        file="mappings/x.yml", source_id="x", iris=Iris("https://h.example/"),
+        file="mappings/x.yml",
+        source_id="x",
+        iris=Iris("https://h.example/"),
     )
     r = MappingRunner(mapping, source="x", record_key="id")
     data = b"".join(r.run([{"id": "1", "name.it": "Pisa", "alt": {"it": "Pisa centro"}}])).decode()

@@ -64,7 +64,10 @@ def test_check_exit_codes_publish_hold_fail(
     code, out = check(minihub, capsys)
     assert code == 1, out
     assert "SHACL: 1 violations" in out
-    assert "sh:Violation ex:PlaceShape schema:latitude ×1: schema:latitude value … is not at most 90" in out
+    assert (
+        "sh:Violation ex:PlaceShape schema:latitude ×1: schema:latitude value … is not at most 90"
+        in out
+    )
     assert 'id:p2 (record `p2`) = "200"^^' in out  # the entity, its record and the value
     assert "WOULD FAIL — 1 SHACL violation(s)" in out
     # a broken source: the run would fail too, with the reason

@@ -83,7 +83,9 @@ def test_approve_and_rollback_through_the_running_hub(served, monkeypatch, capsy
     assert count(port, minihub.live) == 20  # the serving hub shows it at once
     assert main(["--config", config, "rollback", "places"]) == 0
     assert count(port, minihub.live) == 100
-    assert main(["--config", config, "reject", "places", "--reason", "none left"]) == 2  # nothing held any more
+    assert (
+        main(["--config", config, "reject", "places", "--reason", "none left"]) == 2
+    )  # nothing held any more
     assert "no held run" in capsys.readouterr().err
 
 

@@ -39,7 +39,9 @@ def test_both_adapters_are_stores(any_store: Store) -> None:
     assert "@" not in caps.describe  # never credentials
 
 
-def test_add_file_is_repeatable_and_dump_streams_the_graph(any_store: Store, tmp_path: Path) -> None:
+def test_add_file_is_repeatable_and_dump_streams_the_graph(
+    any_store: Store, tmp_path: Path
+) -> None:
     source = tmp_path / "in.nt"
     source.write_text(LINES)
     any_store.add_file(GRAPH, source)
