@@ -92,10 +92,10 @@ def _pyshacl(path: str, limit: int) -> dict:
 
     import pyshacl
     import rdflib
-    from rdflib.namespace import SH
 
     from hub.validation import load_shapes
     from hub.validation.shapes import Namer
+    from tests.validation.faults import result_keys
 
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # the seeded ill-typed literals
     shapes_graph = rdflib.Graph().parse(SHAPES)
@@ -105,24 +105,7 @@ def _pyshacl(path: str, limit: int) -> dict:
     _, results, _ = pyshacl.validate(data, shacl_graph=shapes_graph, inference="none")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 
-    def name(shape: rdflib.term.Node) -> str:  # a blank property shape: its node shape
-        if isinstance(shape, rdflib.BNode):
-            shape = next(shapes_graph.subjects(SH.property, shape))
-        return namer.short(str(shape))
-
-    keys = set()
-    count = 0
-    for result in results.objects(None, SH.result):
-        count += 1
-        path_node = results.value(result, SH.resultPath)
-        keys.add(
-            (
-                str(results.value(result, SH.focusNode)),
-                str(path_node) if path_node is not None else None,
-                str(results.value(result, SH.sourceConstraintComponent)),
-                name(results.value(result, SH.sourceShape)),
-            )
-        )
+    keys, count = result_keys(results, shapes_graph, namer)
     return {
         "seconds": seconds,
         "cpu": cpu,

@@ -17,6 +17,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from hub.store.oxigraph import OxigraphStore
 
@@ -217,3 +218,35 @@ def demo_ntriples(store: OxigraphStore) -> str:
     """The demo's published graphs (every source and the programme) as one N-Triples text."""
     graphs = [g for g in store.named_graphs() if not g.endswith("/meta")]
     return "".join(store.dump_graph(g).decode() for g in graphs)
+
+
+Key = tuple[str, str | None, str, str]
+"""(focus node, path, constraint component, source shape) of one SHACL result."""
+
+
+def result_keys(results: Any, shapes_graph: Any, namer: Any) -> tuple[set[Key], int]:
+    """pySHACL's results graph as (focus node, path, component, source shape) keys, each
+    source shape named as the hub names it (a blank-node property shape by the node shape
+    that lists it); and how many results there were."""
+    from rdflib import BNode
+    from rdflib.namespace import SH
+
+    def name(shape: Any) -> str:
+        if isinstance(shape, BNode):
+            shape = next(shapes_graph.subjects(SH.property, shape))
+        return namer.short(str(shape))
+
+    keys: set[Key] = set()
+    count = 0
+    for result in results.objects(None, SH.result):
+        count += 1
+        path = results.value(result, SH.resultPath)
+        keys.add(
+            (
+                str(results.value(result, SH.focusNode)),
+                str(path) if path is not None else None,
+                str(results.value(result, SH.sourceConstraintComponent)),
+                name(results.value(result, SH.sourceShape)),
+            )
+        )
+    return keys, count

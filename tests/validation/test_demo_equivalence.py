@@ -14,16 +14,14 @@ from pathlib import Path
 import pyshacl
 import pytest
 import rdflib
-from rdflib.namespace import SH
 
 from hub.validation import Shapes, load_shapes, validate_ntriples
 from hub.validation.shapes import Namer
 from tests.api.demo_hub import harvest_demo
-from tests.validation.faults import demo_ntriples, inject_faults
+from tests.validation.faults import Key, demo_ntriples, inject_faults, result_keys
 
 SHAPES_TTL = Path(__file__).resolve().parents[2] / "ontology" / "shapes.ttl"
 GRAPH = "https://hub.example.org/graph/demo"
-Key = tuple[str, str | None, str, str]
 
 
 @pytest.fixture(scope="module")
@@ -53,25 +51,7 @@ def pyshacl_keys(data: str, shapes: Shapes) -> set[Key]:
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals on purpose
     graph = rdflib.Graph().parse(data=data, format="nt")
     _, results, _ = pyshacl.validate(graph, shacl_graph=shapes_graph, inference="none")
-    namer = Namer(shapes.prefixes)
-
-    def name(shape: rdflib.term.Node) -> str:
-        if isinstance(shape, rdflib.BNode):
-            shape = next(shapes_graph.subjects(SH.property, shape))
-        return namer.short(str(shape))
-
-    keys = set()
-    for result in results.objects(None, SH.result):
-        path = results.value(result, SH.resultPath)
-        keys.add(
-            (
-                str(results.value(result, SH.focusNode)),
-                str(path) if path is not None else None,
-                str(results.value(result, SH.sourceConstraintComponent)),
-                name(results.value(result, SH.sourceShape)),
-            )
-        )
-    return keys
+    return result_keys(results, shapes_graph, Namer(shapes.prefixes))[0]
 
 
 def test_demo_output_gives_the_same_results(demo: str, shapes: Shapes) -> None:
