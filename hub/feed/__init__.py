@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from hub.config import HubConfig
 from hub.feed._derive import owner_of
 from hub.feed._store import KINDS, FeedError, FeedReader, Item, Publish, feed_path, record, sync
-from hub.pipeline.events import Event, Published, Subscriber
+from hub.pipeline.events import Published, Subscriber, prepared_ahead
+from hub.util.ahead import BeforeCommit
 
 __all__ = [
     "KINDS",
@@ -34,13 +35,12 @@ __all__ = [
 
 
 def change_feed(config: HubConfig) -> Subscriber:
-    """Each published version's entity changes appended to the change feed."""
+    """Each published version's entity changes appended to the change feed (prepared
+    beside the store's write, committed once the version is published)."""
 
-    def append_to_feed(event: Event) -> None:
-        if not isinstance(event, Published):
-            return
+    def follow(event: Published, before_commit: BeforeCommit | None) -> int:
         report = event.report
-        record(
+        return record(
             config,
             Publish(
                 source=report.source,
@@ -50,6 +50,7 @@ def change_feed(config: HubConfig) -> Subscriber:
                 reason=event.reason,
                 published=report.ended or datetime.now(UTC),
             ),
+            before_commit=before_commit,
         )
 
-    return append_to_feed
+    return prepared_ahead("change feed", follow)

@@ -82,6 +82,7 @@ class Grouping:
 
 _LAST: list[tuple[tuple[str, int, int, int, str], Grouping]] = []
 _LAST_LOCK = threading.Lock()
+_READING = threading.Lock()
 
 
 def group_version(path: Path, prefix: str) -> Grouping:
@@ -95,13 +96,14 @@ def group_version(path: Path, prefix: str) -> Grouping:
     """
     stat = path.stat()
     key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, prefix)
-    with _LAST_LOCK:
-        if _LAST and _LAST[0][0] == key:
-            return _LAST[0][1]
-    grouping = _group_version(path, prefix)
-    with _LAST_LOCK:
-        _LAST[:] = [(key, grouping)]
-    return grouping
+    with _READING:  # the read model and the feed, prepared side by side, read it once
+        with _LAST_LOCK:
+            if _LAST and _LAST[0][0] == key:
+                return _LAST[0][1]
+        grouping = _group_version(path, prefix)
+        with _LAST_LOCK:
+            _LAST[:] = [(key, grouping)]
+        return grouping
 
 
 def forget_grouping() -> None:

@@ -23,6 +23,8 @@ from hub.errors import HubError
 from hub.feed._derive import Grouping, entity_lines, forget_grouping, group_version, key_of
 from hub.iris import Iris
 from hub.layout import DataLayout
+from hub.util.ahead import BeforeCommit, commit
+from hub.util.packing import pack
 
 log = logging.getLogger("hub.feed")
 KINDS = ("added", "changed", "removed")
@@ -113,8 +115,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def record(config: HubConfig, publish: Publish) -> int:
-    """Append the entity changes of a publish to the feed; how many were appended."""
+def record(
+    config: HubConfig, publish: Publish, *, before_commit: BeforeCommit | None = None
+) -> int:
+    """Append the entity changes of a publish to the feed; how many were appended.
+
+    `before_commit`: see `hub.util.ahead` (a write prepared beside the store's).
+    """
     source = publish.source
     prefix = Iris(config.base_iri).entity_prefix(source)
     if not publish.version_file.is_file():
@@ -148,7 +155,7 @@ def record(config: HubConfig, publish: Publish) -> int:
                     publish.previous,
                     publish.reason,
                     when,
-                    None if kinds[entity] == "removed" else zlib.compress(triples[entity]),
+                    None if kinds[entity] == "removed" else pack(triples[entity]),
                 )
                 for entity in sorted(kinds)
             ]
@@ -170,7 +177,7 @@ def record(config: HubConfig, publish: Publish) -> int:
                 "INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?, ?)",
                 (source, publish.version_file.stem, publish.run, when, last),
             )
-            conn.execute("COMMIT")
+            commit(conn, before_commit)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

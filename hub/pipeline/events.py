@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from hub.pipeline.provenance import RunReport
 from hub.pipeline.versions import ChangeCounts
+from hub.util.ahead import Ahead, BeforeCommit
 
 log = logging.getLogger("hub.pipeline")
 
@@ -50,6 +53,19 @@ Event = Started | Published | Finished
 Subscriber = Callable[[Event], None]
 
 
+def ahead_of_publish(
+    subscriber: Subscriber,
+    prepare: Callable[[Published], None],
+    cancel: Callable[[Published], None],
+) -> Subscriber:
+    """Mark a subscriber that starts its part of a `Published` event before the event:
+    `prepare(event)` while the store writes the change, `cancel(event)` if the write fails;
+    when the event comes, the subscriber makes its prepared part visible."""
+    subscriber.prepare = prepare  # type: ignore[attr-defined]
+    subscriber.cancel = cancel  # type: ignore[attr-defined]
+    return subscriber
+
+
 def concurrent(subscriber: Subscriber) -> Subscriber:
     """Mark a subscriber that may run beside the others (its own files, no order needed):
     `emit` starts it in a thread first and waits for it before returning."""
@@ -83,6 +99,20 @@ class EventBus:
             for thread in threads:
                 thread.join()
 
+    @contextmanager
+    def preparing(self, event: Published) -> Iterator[None]:
+        """Around the store's write of `event`'s version: `ahead_of_publish` subscribers prepare their
+        part now; if the block fails (the version is not published) they cancel it."""
+        ready = [s for s in self.subscribers if hasattr(s, "prepare")]
+        for subscriber in ready:
+            self._call(subscriber.prepare, event)  # type: ignore[attr-defined]
+        try:
+            yield
+        except BaseException:
+            for subscriber in ready:
+                self._call(subscriber.cancel, event)  # type: ignore[attr-defined]
+            raise
+
     @staticmethod
     def _call(subscriber: Subscriber, event: Event) -> None:
         try:
@@ -94,3 +124,44 @@ class EventBus:
 
 def _name(subscriber: Subscriber) -> str:
     return getattr(subscriber, "__name__", type(subscriber).__name__)
+
+
+def prepared_ahead(
+    name: str, follow: Callable[[Published, BeforeCommit | None], object]
+) -> Subscriber:
+    """A subscriber whose part of a `Published` event is prepared ahead of it (`Ahead`):
+    `follow(event, before_commit)` starts while the store writes the version, its
+    transaction commits when the event comes and is rolled back if the write fails.
+    Without a preparation (recovery at start), `follow` simply runs on the event.
+    The run's phases get `name` (the work) and `name after the store` (what it added)."""
+    pending: dict[Path, Ahead[object]] = {}
+    lock = threading.Lock()
+
+    def prepare(event: Published) -> None:
+        ahead = Ahead(f"{name} {event.report.source}", lambda check: follow(event, check))
+        with lock:
+            pending[event.version] = ahead
+
+    def cancel(event: Published) -> None:
+        with lock:
+            ahead = pending.pop(event.version, None)
+        error = ahead.cancel() if ahead is not None else None
+        if error is not None:
+            log.info("%s prepared for %s failed: %s", name, event.version.name, error)
+
+    def subscriber(event: Event) -> None:
+        if not isinstance(event, Published):
+            return
+        with lock:
+            ahead = pending.pop(event.version, None)
+        started = time.perf_counter()
+        if ahead is None:
+            follow(event, None)
+            event.report.phases[name] = time.perf_counter() - started
+            return
+        ahead.commit()
+        event.report.phases[name] = ahead.seconds
+        event.report.phases[f"{name} after the store"] = time.perf_counter() - started
+
+    subscriber.__name__ = name.replace(" ", "_")
+    return ahead_of_publish(subscriber, prepare, cancel)

@@ -198,8 +198,22 @@ class Publisher:
                 "started": datetime.now(UTC).isoformat(),
             },
         )
-        self._write(change)
-        self._finish(change, report, reason=reason)
+        event = self._event(change, report, reason)
+        with self.events.preparing(event):  # e.g. the read model, beside the store's write
+            self._write(change)
+            self._finish(change, report, reason=reason, event=event)
+
+    @staticmethod
+    def _event(change: Change, report: RunReport, reason: str) -> Published:
+        return Published(
+            report=report,
+            version=change.version,
+            previous_run=change.from_run,
+            changes=change.counts,
+            removed=change.removed,
+            added=change.added,
+            reason=reason,
+        )
 
     def _write(self, change: Change) -> str:
         """Write the change to the store; 'one transaction' or 'in steps'.
@@ -259,7 +273,9 @@ class Publisher:
                 )
                 time.sleep(pause)
 
-    def _finish(self, change: Change, report: RunReport, *, reason: str) -> None:
+    def _finish(
+        self, change: Change, report: RunReport, *, reason: str, event: Published | None = None
+    ) -> None:
         layout = self.layout
         facts = read_facts(layout.version_facts(change.source, change.to_run))
         previous = load_state(layout.root, change.source)
@@ -278,16 +294,7 @@ class Publisher:
         )
         report.status = "published"
         report.ended = report.ended or datetime.now(UTC)
-        event = Published(
-            report=report,
-            version=change.version,
-            previous_run=change.from_run,
-            changes=change.counts,
-            removed=change.removed,
-            added=change.added,
-            reason=reason,
-        )
-        self.events.emit(event)
+        self.events.emit(event or self._event(change, report, reason))
         layout.journal(change.source).unlink(missing_ok=True)
         self.discard(change)
         if reason == "run":  # a good harvest replaces the runs held for review

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,10 +12,11 @@ from hub.feed import change_feed
 from hub.layout import DataLayout
 from hub.metrics import count_runs
 from hub.pipeline.dumps import dumps
-from hub.pipeline.events import Event, Published, Subscriber
+from hub.pipeline.events import Event, Published, Subscriber, prepared_ahead
 from hub.pipeline.provenance import record_run
 from hub.readmodel import follow_publish
 from hub.store.base import Store
+from hub.util.ahead import BeforeCommit
 
 log = logging.getLogger("hub.pipeline")
 
@@ -34,24 +34,20 @@ def provenance(config: HubConfig, store: Store) -> Subscriber:
 def read_model(config: HubConfig) -> Subscriber:
     """The REST API's read model follows each published version of a source."""
 
-    def update_read_model(event: Event) -> None:
-        if not isinstance(event, Published):
-            return
-        report = event.report
-        started = time.perf_counter()
-        follow_publish(  # the entities the change touches, or the whole source
+    def follow(event: Published, before_commit: BeforeCommit | None) -> object:
+        return follow_publish(  # the entities the change touches, or the whole source
             config,
-            report.source,
+            event.report.source,
             event.version,
             previous_run=event.previous_run,
             removed=event.removed,
             added=event.added,
-            published=report.ended or datetime.now(UTC),
+            published=event.report.ended or datetime.now(UTC),
             run_id=event.version.stem,
+            before_commit=before_commit,
         )
-        report.phases["read model"] = time.perf_counter() - started
 
-    return update_read_model
+    return prepared_ahead("read model", follow)
 
 
 def _subjects(path: Path | None) -> set[bytes]:

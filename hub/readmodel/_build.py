@@ -1,8 +1,9 @@
 """Rebuild the read model's rows of one source from its published N-Triples, atomically.
 
-The N-Triples are staged and grouped outside any write transaction; then one
-`BEGIN IMMEDIATE … COMMIT` deletes the source's old rows and writes the new
-ones, so a reader (WAL) sees the old source or the new one, never a mix.
+The version is grouped by entity (the change feed's grouping) outside any write
+transaction; then one `BEGIN IMMEDIATE … COMMIT` deletes the source's old rows and
+writes the new ones, read from the file in one pass (`_stream`), so a reader (WAL)
+sees the old source or the new one, never a mix.
 """
 
 from __future__ import annotations
@@ -12,36 +13,29 @@ import logging
 import secrets
 import sqlite3
 import time
-import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hub.config import HubConfig
 from hub.errors import HubError
-from hub.feed._derive import entity_lines, group_version
+from hub.feed._derive import group_version
 from hub.iris import Iris
 from hub.layout import DataLayout
-from hub.readmodel._extract import (
-    CATEGORY_NS,
-    THEME_NS,
-    Entity,
-    stage_triples,
-    staged_entities,
-)
+from hub.readmodel._extract import CATEGORY_NS, THEME_NS, Entity
 from hub.readmodel._geo import unit_vector
 from hub.readmodel._programme import programme_classes, programme_docs
 from hub.readmodel._schema import CELL_BITS, SLOT_BITS, connect_writer, readmodel_path
+from hub.readmodel._stream import stream_entities
 from hub.readmodel._text import LANGS, facet_value, pipes, sort_keys
+from hub.util.ahead import BeforeCommit, commit
+from hub.util.packing import pack
 
 log = logging.getLogger("hub.readmodel")
 _BATCH = 2_000
 _BUILD_CACHE_KIB = 262_144
 """Page cache of a rebuild (256 MiB): a source's index inserts stay in memory."""
-_ZLIB_WBITS = 12
-"""A 4 KiB window: an entity's triples rarely exceed it, and zlib sets one up 3-4x faster
-than the default 32 KiB (same bytes out for such inputs; `zlib.decompress` reads either)."""
 
 
 class ReadModelError(HubError):
@@ -54,7 +48,7 @@ def _compact(value: object) -> str:
 
 def compress_lines(lines: Iterable[bytes]) -> bytes:
     """An entity's N-Triples lines as stored in `triples` (newline-ended, zlib)."""
-    return zlib.compress(b"".join(line + b"\n" for line in lines), 6, _ZLIB_WBITS)
+    return pack(b"".join(line + b"\n" for line in lines))
 
 
 def _tail(iri: str, prefix: str) -> str:
@@ -251,58 +245,6 @@ def fill_fts(conn: sqlite3.Connection, slot: int) -> None:
     )
 
 
-def with_lines(
-    conn: sqlite3.Connection, entities: Iterable[Entity]
-) -> Iterator[tuple[Entity, list[bytes]]]:
-    """Each entity (in IRI order) with its lines, sorted, from TEMP `runs` in one ordered pass."""
-    rows = conn.execute("SELECT owner, nt FROM temp.runs ORDER BY owner, run")
-    pending = next(rows, None)
-    for entity in entities:
-        iri = entity.iri
-        while pending is not None and pending[0] < iri:
-            pending = next(rows, None)
-        blobs = []
-        while pending is not None and pending[0] == iri:
-            blobs.append(pending[1])
-            pending = next(rows, None)
-        yield entity, sorted(b"\n".join(blobs).split(b"\n")) if blobs else []
-
-
-def stage_entity_lines(conn: sqlite3.Connection, ntriples: Path, prefix: str) -> None:
-    """Stage every line of the version with the entity it belongs to (TEMP table `runs`).
-
-    Ownership is the change feed's (`hub.feed._derive`): the entity's node, its
-    sub-resources (`<entity>/address`, `…#geo`) and the skolem nodes reached from them.
-    One row per run of consecutive lines with the same owner (the file is sorted, so
-    an entity's own lines are one run), appended in file order; `with_lines` sorts them
-    by owner once (measured, 200k entities: 1.9 s, against 9.5 s for a keyed table).
-    """
-    conn.execute("DROP TABLE IF EXISTS temp.runs")
-    conn.execute(
-        "CREATE TEMP TABLE runs(owner TEXT NOT NULL, run INTEGER NOT NULL, nt BLOB NOT NULL)"
-    )
-    grouping = group_version(ntriples, prefix)
-    insert = "INSERT INTO temp.runs VALUES (?, ?, ?)"
-    batch: list[tuple[str, int, bytes]] = []
-    staged = 0
-    last: str | None = None
-    lines: list[bytes] = []
-    for owner, line in entity_lines(ntriples, grouping, set(grouping.digests)):
-        if owner is not last and owner != last:
-            if lines:
-                batch.append((last, len(batch) + staged, b"\n".join(lines)))
-                lines = []
-                if len(batch) >= _BATCH * 5:
-                    conn.executemany(insert, batch)
-                    staged += len(batch)
-                    batch.clear()
-            last = owner
-        lines.append(line)
-    if lines:
-        batch.append((last, len(batch) + staged, b"\n".join(lines)))
-    conn.executemany(insert, batch)
-
-
 def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> None:
     """Delete every row of a source (inside the caller's transaction)."""
     low, high = slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
@@ -360,12 +302,14 @@ def rebuild_source(
     *,
     published: datetime | None = None,
     run_id: str | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> int:
     """Replace all read-model rows of `source_id` with the entities of its N-Triples file.
 
     `published` (default: now) is the source's freshness and the `updated` of entities
     without schema:dateModified; `run_id` defaults to the file's stem (the run id).
     Returns the number of entities. One transaction: readers see old or new.
+    `before_commit`: see `BeforeCommit` (a write prepared ahead of the store's).
 
     >>> rebuild_source(config, "itinera-trails", Path("var/versions/itinera-trails/R.nt"))  # doctest: +SKIP
     11
@@ -387,15 +331,13 @@ def rebuild_source(
         ) from None
     try:
         conn.execute(f"PRAGMA cache_size={-_BUILD_CACHE_KIB}")
-        stage_triples(conn, ntriples)
-        stage_entity_lines(conn, ntriples, iris.entity_prefix(source_id))
-        entities = staged_entities(conn, iris.entity_prefix(source_id), programme_classes(config))
+        grouping = group_version(ntriples, iris.entity_prefix(source_id))
         conn.execute("BEGIN IMMEDIATE")
         try:
             slot = _slot(conn, source_id)
             _delete_rows(conn, source_id, slot)
             writer = _Writer(conn, source_id, slot, iris.programme_base + "region/", fts_later=True)
-            for entity, lines in with_lines(conn, entities):
+            for entity, lines in stream_entities(ntriples, grouping, programme_classes(config)):
                 writer.add(entity, stamp, lines=lines)
             writer.finish()
             fill_fts(conn, slot)
@@ -414,15 +356,12 @@ def rebuild_source(
                 ),
             )
             _write_programme(conn, config)
-            conn.execute("COMMIT")
+            commit(conn, before_commit)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        conn.execute("DROP TABLE IF EXISTS temp.stage")
-        conn.execute("DROP TABLE IF EXISTS temp.ents")
-        conn.execute("DROP TABLE IF EXISTS temp.runs")
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    except (sqlite3.Error, SyntaxError, OSError) as exc:  # SyntaxError: bad N-Triples
+    except (sqlite3.Error, SyntaxError, ValueError, OSError) as exc:  # bad N-Triples, UTF-8
         raise ReadModelError(
             f"rebuilding the read model of source `{source_id}` from {ntriples} failed: {exc}; "
             "the API still serves the previous state"

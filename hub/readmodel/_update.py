@@ -43,6 +43,7 @@ from hub.readmodel._extract import stage_triples, staged_entities
 from hub.readmodel._programme import programme_classes
 from hub.readmodel._schema import CELL_BITS, SLOT_BITS, connect_writer, readmodel_path
 from hub.readmodel._text import facet_value
+from hub.util.ahead import BeforeCommit, commit
 
 log = logging.getLogger("hub.readmodel")
 
@@ -69,12 +70,14 @@ def follow_publish(
     added: Path | None,
     published: datetime | None = None,
     run_id: str | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> tuple[str, int]:
     """Bring the read model to `version`: ("updated" | "rebuilt", entities of the source).
 
     Updates the entities the change set touches when the read model holds
     `previous_run`; otherwise (or when the change cannot be applied entity by entity)
     rebuilds the source. Either way one transaction, and `ReadModelError` on failure.
+    `before_commit`: see `BeforeCommit` (`Cancelled` when it says no).
     """
     try:
         return "updated", update_source(
@@ -86,10 +89,18 @@ def follow_publish(
             added=added,
             published=published,
             run_id=run_id,
+            before_commit=before_commit,
         )
     except _NotIncremental as why:
         log.info("read model: %s rebuilt (%s)", source_id, why)
-    count = rebuild_source(config, source_id, version, published=published, run_id=run_id)
+    count = rebuild_source(
+        config,
+        source_id,
+        version,
+        published=published,
+        run_id=run_id,
+        before_commit=before_commit,
+    )
     return "rebuilt", count
 
 
@@ -103,6 +114,7 @@ def update_source(
     added: Path | None,
     published: datetime | None = None,
     run_id: str | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> int:
     """Replace the rows of the entities the change set touches; the source's entities.
 
@@ -150,6 +162,7 @@ def update_source(
             version,
             run_id,
             previous_run,
+            before_commit,
         )
         conn.execute("DROP TABLE IF EXISTS temp.stage")
         conn.execute("DROP TABLE IF EXISTS temp.ents")
@@ -310,6 +323,7 @@ def _replace(
     version: Path,
     run_id: str | None,
     previous_run: str,
+    before_commit: BeforeCommit | None = None,
 ) -> int:
     """One transaction: delete the touched entities' rows, write their new ones."""
     source = config.source(source_id)
@@ -373,7 +387,7 @@ def _replace(
             ),
         )
         _write_programme(conn, config)
-        conn.execute("COMMIT")
+        commit(conn, before_commit)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

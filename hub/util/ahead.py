@@ -1,0 +1,90 @@
+"""Work that prepares a transaction ahead of time, then commits or cancels it when told.
+
+A publish's derived data (the read model, the change feed) needs only the version
+file and the change set, which exist before the store writes the version. Their
+rows are therefore written in a thread beside the store's write, into one open
+SQLite transaction that is committed only when the publish is done (`commit`) and
+rolled back if it fails (`cancel`): readers see the old rows until then, and derived
+data never runs ahead of what the store serves.
+
+    >>> ahead = Ahead("read model", lambda before_commit: follow(..., before_commit))  # doctest: +SKIP
+    >>> ...                         # the store writes the version
+    >>> ahead.commit()              # the work's result; its error, if it failed  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+BeforeCommit = Callable[[], bool]
+"""Called with the write transaction complete, just before COMMIT: False rolls it back."""
+
+
+class Cancelled(Exception):
+    """The publish a write was prepared for did not happen: nothing was written."""
+
+
+def commit(conn: sqlite3.Connection, before_commit: BeforeCommit | None) -> None:
+    """COMMIT the open transaction, unless `before_commit` says no (then `Cancelled`)."""
+    if before_commit is not None and not before_commit():
+        raise Cancelled("the publish did not happen")
+    conn.execute("COMMIT")
+
+
+class Ahead(Generic[T]):
+    """`work(before_commit)` in a thread: it stops at its COMMIT and waits to be told."""
+
+    def __init__(self, name: str, work: Callable[[BeforeCommit], T]) -> None:
+        self.seconds = 0.0  # the thread's work, up to the COMMIT it waits for
+        self._work = work
+        self._decided = threading.Event()
+        self._prepared = threading.Event()
+        self._go = False
+        self._result: T | None = None
+        self._error: BaseException | None = None
+        self._started = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _before_commit(self) -> bool:
+        self.seconds = time.perf_counter() - self._started
+        self._prepared.set()
+        self._decided.wait()
+        return self._go
+
+    def _run(self) -> None:
+        try:
+            self._result = self._work(self._before_commit)
+        except Cancelled:
+            pass
+        except BaseException as exc:  # given to whoever commits
+            self._error = exc
+        finally:
+            self.seconds = self.seconds or time.perf_counter() - self._started
+            self._prepared.set()
+
+    def wait_prepared(self, timeout: float | None = None) -> bool:
+        """Whether the rows are written and wait for `commit` (or the work ended), by `timeout`."""
+        return self._prepared.wait(timeout)
+
+    def commit(self) -> T:
+        """Let the prepared rows be seen (waits for the thread); the work's result."""
+        self._go = True
+        self._decided.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result  # type: ignore[return-value]
+
+    def cancel(self) -> BaseException | None:
+        """Drop the prepared rows: the publish did not happen. The work's error, if any."""
+        self._go = False
+        self._decided.set()
+        self._thread.join()
+        return self._error

@@ -1,0 +1,84 @@
+"""A read-model write prepared beside the store's write is seen only once committed.
+
+The rows of a publish are written in a thread while the store writes the version
+(`hub.util.ahead.Ahead`); readers keep the previous rows until `commit`, and `cancel`
+(the store's write failed) leaves them as they were.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from hub.config import HubConfig, load_config
+from hub.iris import Iris
+from hub.readmodel import follow_publish, readmodel_path, rebuild_source
+from hub.util.ahead import Ahead
+
+SOURCE = "smartic-operators"
+
+
+def _version(config: HubConfig, path: Path, keys: list[str]) -> Path:
+    prefix = Iris(config.base_iri).entity_prefix(SOURCE)
+    lines = [
+        f"<{prefix}{key}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        f"<http://schema.org/Place> .\n"
+        for key in keys
+    ]
+    path.write_text("".join(sorted(lines)), encoding="utf-8")
+    return path
+
+
+def _uids(config: HubConfig) -> set[str]:
+    with sqlite3.connect(readmodel_path(config)) as conn:
+        return {
+            uid for (uid,) in conn.execute("SELECT uid FROM entities WHERE source = ?", (SOURCE,))
+        }
+
+
+def _ahead(config: HubConfig, version: Path) -> Ahead:
+    ahead = Ahead(
+        "test",
+        lambda check: follow_publish(
+            config,
+            SOURCE,
+            version,
+            previous_run=None,
+            removed=None,
+            added=None,
+            before_commit=check,
+        ),
+    )
+    assert ahead.wait_prepared(60), "the rows were never prepared"
+    return ahead
+
+
+def test_prepared_rows_are_seen_only_after_commit(demo_root: Path) -> None:
+    config = load_config(demo_root / "hub.toml")
+    rebuild_source(config, SOURCE, _version(config, demo_root / "v1.nt", ["a", "b"]))
+    ahead = _ahead(config, _version(config, demo_root / "v2.nt", ["a", "c", "d"]))
+    assert _uids(config) == {f"{SOURCE}/a", f"{SOURCE}/b"}  # readers: the published rows
+    assert ahead.commit() == ("rebuilt", 3)
+    assert _uids(config) == {f"{SOURCE}/a", f"{SOURCE}/c", f"{SOURCE}/d"}
+
+
+def test_a_cancelled_write_leaves_the_rows_and_frees_the_writer(demo_root: Path) -> None:
+    config = load_config(demo_root / "hub.toml")
+    rebuild_source(config, SOURCE, _version(config, demo_root / "v1.nt", ["a", "b"]))
+    ahead = _ahead(config, _version(config, demo_root / "v2.nt", ["c"]))
+    assert ahead.cancel() is None  # cancelled, not failed
+    assert _uids(config) == {f"{SOURCE}/a", f"{SOURCE}/b"}
+    # the write lock is free again: the next rebuild does not wait for it
+    assert rebuild_source(config, SOURCE, demo_root / "v2.nt") == 1
+    assert _uids(config) == {f"{SOURCE}/c"}
+
+
+def test_a_failure_while_preparing_is_raised_by_commit(demo_root: Path) -> None:
+    config = load_config(demo_root / "hub.toml")
+    ahead = _ahead(config, demo_root / "missing.nt")
+    try:
+        ahead.commit()
+    except Exception as exc:
+        assert "missing.nt" in str(exc) and "does not exist" in str(exc)
+    else:
+        raise AssertionError("commit did not raise the preparation's error")
