@@ -17,8 +17,7 @@ from datetime import UTC, datetime
 from hub.config import HubConfig
 from hub.feed._derive import owner_of
 from hub.feed._store import KINDS, FeedError, FeedReader, Item, Publish, feed_path, record, sync
-from hub.pipeline.events import Published, Subscriber, prepared_ahead
-from hub.util.ahead import BeforeCommit
+from hub.pipeline.events import Published, Subscriber, Work, prepared_ahead
 
 __all__ = [
     "KINDS",
@@ -38,19 +37,16 @@ def change_feed(config: HubConfig) -> Subscriber:
     """Each published version's entity changes appended to the change feed (prepared
     beside the store's write, committed once the version is published)."""
 
-    def follow(event: Published, before_commit: BeforeCommit | None) -> int:
+    def work(event: Published) -> Work:
         report = event.report
-        return record(
-            config,
-            Publish(
-                source=report.source,
-                version_file=event.version,
-                run=report.run_id,
-                previous=event.previous_run,
-                reason=event.reason,
-                published=report.ended or datetime.now(UTC),
-            ),
-            before_commit=before_commit,
+        publish = Publish(
+            source=report.source,
+            version_file=event.version,
+            run=report.run_id,
+            previous=event.previous_run,
+            reason=event.reason,
+            published=report.ended or datetime.now(UTC),
         )
+        return record, {"config": config, "publish": publish}
 
-    return prepared_ahead("change feed", follow)
+    return prepared_ahead("change feed", work)

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hub.pipeline.provenance import RunReport
 from hub.pipeline.versions import ChangeCounts
-from hub.util.ahead import Ahead, BeforeCommit
+from hub.util.ahead import Ahead, AheadProcess
 
 log = logging.getLogger("hub.pipeline")
 
@@ -126,19 +127,31 @@ def _name(subscriber: Subscriber) -> str:
     return getattr(subscriber, "__name__", type(subscriber).__name__)
 
 
+Work = tuple[Callable[..., object], dict[str, Any]]
+"""A module-level function taking `before_commit=`, and its other keyword arguments."""
+
+
 def prepared_ahead(
-    name: str, follow: Callable[[Published, BeforeCommit | None], object]
+    name: str, work: Callable[[Published], Work], *, process_from_bytes: int | None = None
 ) -> Subscriber:
     """A subscriber whose part of a `Published` event is prepared ahead of it (`Ahead`):
-    `follow(event, before_commit)` starts while the store writes the version, its
-    transaction commits when the event comes and is rolled back if the write fails.
-    Without a preparation (recovery at start), `follow` simply runs on the event.
-    The run's phases get `name` (the work) and `name after the store` (what it added)."""
-    pending: dict[Path, Ahead[object]] = {}
+    `function(**kwargs, before_commit=…)` of `work(event)` starts while the store writes
+    the version, its transaction commits when the event comes and is rolled back if the
+    write fails; in a child process (`AheadProcess`) when the version file has at least
+    `process_from_bytes`. Without a preparation (recovery at start) it simply runs on the
+    event. The run's phases get `name` (the work) and `name after the store` (the wait)."""
+    pending: dict[Path, Ahead[object] | AheadProcess[object]] = {}
     lock = threading.Lock()
 
     def prepare(event: Published) -> None:
-        ahead = Ahead(f"{name} {event.report.source}", lambda check: follow(event, check))
+        function, kwargs = work(event)
+        label = f"{name} {event.report.source}"
+        large = process_from_bytes is not None and _size(event.version) >= process_from_bytes
+        ahead: Ahead[object] | AheadProcess[object] = (
+            AheadProcess(label, function, kwargs)
+            if large
+            else Ahead(label, lambda check: function(**kwargs, before_commit=check))
+        )
         with lock:
             pending[event.version] = ahead
 
@@ -156,7 +169,8 @@ def prepared_ahead(
             ahead = pending.pop(event.version, None)
         started = time.perf_counter()
         if ahead is None:
-            follow(event, None)
+            function, kwargs = work(event)
+            function(**kwargs, before_commit=None)
             event.report.phases[name] = time.perf_counter() - started
             return
         ahead.commit()
@@ -165,3 +179,10 @@ def prepared_ahead(
 
     subscriber.__name__ = name.replace(" ", "_")
     return ahead_of_publish(subscriber, prepare, cancel)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -12,11 +12,10 @@ from hub.feed import change_feed
 from hub.layout import DataLayout
 from hub.metrics import count_runs
 from hub.pipeline.dumps import dumps
-from hub.pipeline.events import Event, Published, Subscriber, prepared_ahead
+from hub.pipeline.events import Event, Published, Subscriber, Work, prepared_ahead
 from hub.pipeline.provenance import record_run
 from hub.readmodel import follow_publish
 from hub.store.base import Store
-from hub.util.ahead import BeforeCommit
 
 log = logging.getLogger("hub.pipeline")
 
@@ -31,23 +30,27 @@ def provenance(config: HubConfig, store: Store) -> Subscriber:
     return record_provenance
 
 
+READ_MODEL_PROCESS_BYTES = 64 * 1024 * 1024
+"""A version file this large (about 500,000 triples) has its read model prepared in a child
+process: it then runs beside the change feed and the dumps, not in turns with them."""
+
+
 def read_model(config: HubConfig) -> Subscriber:
     """The REST API's read model follows each published version of a source."""
 
-    def follow(event: Published, before_commit: BeforeCommit | None) -> object:
-        return follow_publish(  # the entities the change touches, or the whole source
-            config,
-            event.report.source,
-            event.version,
-            previous_run=event.previous_run,
-            removed=event.removed,
-            added=event.added,
-            published=event.report.ended or datetime.now(UTC),
-            run_id=event.version.stem,
-            before_commit=before_commit,
-        )
+    def work(event: Published) -> Work:
+        return follow_publish, {  # the entities the change touches, or the whole source
+            "config": config,
+            "source_id": event.report.source,
+            "version": event.version,
+            "previous_run": event.previous_run,
+            "removed": event.removed,
+            "added": event.added,
+            "published": event.report.ended or datetime.now(UTC),
+            "run_id": event.version.stem,
+        }
 
-    return prepared_ahead("read model", follow)
+    return prepared_ahead("read model", work, process_from_bytes=READ_MODEL_PROCESS_BYTES)
 
 
 def _subjects(path: Path | None) -> set[bytes]:

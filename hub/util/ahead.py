@@ -7,6 +7,10 @@ SQLite transaction that is committed only when the publish is done (`commit`) an
 rolled back if it fails (`cancel`): readers see the old rows until then, and derived
 data never runs ahead of what the store serves.
 
+A large version's work runs in a child process instead (`AheadProcess`, same
+methods): the store's server, the child and this process's other subscribers then
+use the machine's cores side by side instead of taking turns for one GIL.
+
     >>> ahead = Ahead("read model", lambda before_commit: follow(..., before_commit))  # doctest: +SKIP
     >>> ...                         # the store writes the version
     >>> ahead.commit()              # the work's result; its error, if it failed  # doctest: +SKIP
@@ -14,11 +18,14 @@ data never runs ahead of what the store serves.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -88,3 +95,89 @@ class Ahead(Generic[T]):
         self._decided.set()
         self._thread.join()
         return self._error
+
+
+def _child(conn: Connection, work: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    """The child of `AheadProcess`: run the work, ask the parent before COMMIT, report."""
+    started = time.perf_counter()
+
+    def before_commit() -> bool:
+        conn.send(("prepared", time.perf_counter() - started))
+        try:
+            return bool(conn.recv() == "commit")
+        except EOFError:  # the parent is gone: its publish did not finish here
+            return False
+
+    try:
+        conn.send(("done", work(**kwargs, before_commit=before_commit)))
+    except Cancelled:
+        conn.send(("cancelled", None))
+    except BaseException as exc:
+        try:
+            conn.send(("error", exc))
+        except Exception:  # an exception that does not pickle: its text
+            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        conn.close()
+
+
+class AheadProcess(Generic[T]):
+    """`work(**kwargs, before_commit=…)` in a child process; the methods of `Ahead`.
+
+    `work` and `kwargs` must pickle (a module-level function, plain values): the child
+    is spawned, not forked, as the serving process has threads.
+    """
+
+    def __init__(self, name: str, work: Callable[..., T], kwargs: dict[str, Any]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.seconds = 0.0
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_child, args=(child, work, kwargs), name=name, daemon=True
+        )
+        self._process.start()
+        child.close()
+        self._first: tuple[str, Any] | None = None
+
+    def _receive(self) -> tuple[str, Any]:
+        try:
+            return self._conn.recv()
+        except EOFError:
+            code = self._process.exitcode
+            return "error", RuntimeError(f"the child process ended without a result (exit {code})")
+
+    def wait_prepared(self, timeout: float | None = None) -> bool:
+        """Whether the rows are written and wait for `commit` (or the work ended), by `timeout`."""
+        if self._first is None:
+            if not self._conn.poll(timeout):
+                return False
+            self._first = self._receive()
+            if self._first[0] == "prepared":
+                self.seconds = float(self._first[1])
+        return True
+
+    def _finish(self, decision: str) -> tuple[str, Any]:
+        self.wait_prepared()
+        assert self._first is not None
+        outcome = self._first
+        if outcome[0] == "prepared":
+            with contextlib.suppress(OSError):  # a dead child: its transaction rolled back
+                self._conn.send(decision)
+            outcome = self._receive()
+        self._conn.close()
+        self._process.join()
+        return outcome
+
+    def commit(self) -> T:
+        """Let the prepared rows be seen (waits for the child); the work's result."""
+        kind, value = self._finish("commit")
+        if kind == "error":
+            raise value
+        if kind != "done":
+            raise RuntimeError(f"the prepared work ended as {kind}")
+        return value
+
+    def cancel(self) -> BaseException | None:
+        """Drop the prepared rows: the publish did not happen. The work's error, if any."""
+        kind, value = self._finish("cancel")
+        return value if kind == "error" else None

@@ -364,3 +364,37 @@ def test_decisions_record_who_and_why_and_runs_lists_them(minihub: MiniHub, caps
     assert f"(by {getpass.getuser()} (hub reject))" in out
     assert f"published version: {first}" in out
     assert "held for review: none" in out
+
+
+@pytest.mark.parametrize("where", ["thread", "child process"])
+def test_a_failed_store_write_drops_the_read_model_prepared_beside_it(
+    minihub: MiniHub, monkeypatch, where: str
+) -> None:
+    from hub.errors import StoreError
+    from hub.pipeline import publish as publish_module
+    from hub.pipeline import subscribers
+
+    if where == "child process":  # every version is "large": its read model in a child
+        monkeypatch.setattr(subscribers, "READ_MODEL_PROCESS_BYTES", 0)
+    minihub.write(minihub.places(10))
+    first = run_source(minihub.config, minihub.store, "places")
+    assert first.ok and "read model after the store" in first.phases
+    real_update = minihub.store.update
+
+    def lost(sparql: str) -> None:
+        if "publishedRun" in sparql:
+            raise StoreError("the SPARQL server at http://127.0.0.1:1/update cannot be reached")
+        real_update(sparql)
+
+    monkeypatch.setattr(minihub.store, "update", lost)
+    monkeypatch.setattr(publish_module.time, "sleep", lambda s: None)
+    minihub.write(minihub.places(12, prefix="w"))
+    failed = run_source(minihub.config, minihub.store, "places")
+    assert failed.status == "failed", failed.message
+    assert read_model_run(minihub) == first.run_id  # the prepared rows were rolled back
+    monkeypatch.setattr(minihub.store, "update", real_update)
+    # the next run finishes the journalled publish (recovery), read model included: the
+    # rolled-back preparation left the read model's writer free
+    again = run_source(minihub.config, minihub.store, "places")
+    assert again.status == "unchanged", again.message
+    assert assert_exactly_published(minihub) == failed.run_id

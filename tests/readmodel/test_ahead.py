@@ -10,10 +10,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from hub.config import HubConfig, load_config
 from hub.iris import Iris
-from hub.readmodel import follow_publish, readmodel_path, rebuild_source
-from hub.util.ahead import Ahead
+from hub.readmodel import ReadModelError, follow_publish, readmodel_path, rebuild_source
+from hub.util.ahead import Ahead, AheadProcess
 
 SOURCE = "smartic-operators"
 
@@ -82,3 +84,29 @@ def test_a_failure_while_preparing_is_raised_by_commit(demo_root: Path) -> None:
         assert "missing.nt" in str(exc) and "does not exist" in str(exc)
     else:
         raise AssertionError("commit did not raise the preparation's error")
+
+
+def test_a_child_process_prepares_and_commits_the_same_way(demo_root: Path) -> None:
+    config = load_config(demo_root / "hub.toml")
+    rebuild_source(config, SOURCE, _version(config, demo_root / "v1.nt", ["a", "b"]))
+    kwargs = {
+        "config": config,
+        "source_id": SOURCE,
+        "version": _version(config, demo_root / "v2.nt", ["e", "f"]),
+        "previous_run": None,
+        "removed": None,
+        "added": None,
+    }
+    ahead = AheadProcess("test", follow_publish, kwargs)
+    assert ahead.wait_prepared(60), "the child never prepared the rows"
+    assert ahead.seconds > 0
+    assert _uids(config) == {f"{SOURCE}/a", f"{SOURCE}/b"}  # not before the commit
+    assert ahead.commit() == ("rebuilt", 2)
+    assert _uids(config) == {f"{SOURCE}/e", f"{SOURCE}/f"}
+    cancelled = AheadProcess("test", follow_publish, {**kwargs, "version": demo_root / "v1.nt"})
+    assert cancelled.wait_prepared(60)
+    assert cancelled.cancel() is None
+    assert _uids(config) == {f"{SOURCE}/e", f"{SOURCE}/f"}
+    broken = AheadProcess("test", follow_publish, {**kwargs, "version": demo_root / "none.nt"})
+    with pytest.raises(ReadModelError, match="none.nt"):
+        broken.commit()  # the child's error, raised here
