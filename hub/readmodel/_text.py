@@ -19,7 +19,11 @@ _SPACES = re.compile(r"\s+")
 
 def lang_chain(lang: str) -> tuple[str, ...]:
     """The languages to try for `lang`: itself, then the fallbacks."""
-    return (lang, *(f for f in FALLBACK if f != lang))
+    chain = _CHAINS.get(lang)
+    return chain if chain is not None else (lang, *(f for f in FALLBACK if f != lang))
+
+
+_CHAINS = {lang: (lang, *(f for f in FALLBACK if f != lang)) for lang in LANGS}
 
 
 def pick(values: Mapping[str, str], lang: str) -> tuple[str | None, str | None]:

@@ -398,3 +398,20 @@ def test_a_failed_store_write_drops_the_read_model_prepared_beside_it(
     again = run_source(minihub.config, minihub.store, "places")
     assert again.status == "unchanged", again.message
     assert assert_exactly_published(minihub) == failed.run_id
+
+
+def test_canonical_forms_skip_the_store_only_where_it_keeps_the_lexical_form() -> None:
+    from hub.pipeline.versions import canonical_line, canonical_value
+
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    for kind, values in {
+        "decimal": ["1.5", "-0.25", "10.6110", "1.0", "+1.5", "01.5", ".5", "1.", "-0.0"],
+        "integer": ["7", "-12", "0", "-0", "007", "+3"],
+        "double": ["1.5", "1e3"],
+    }.items():
+        for value in values:
+            line = f'<s> <p> "{value}"^^<{xsd}{kind}> .'.encode()
+            expected = canonical_value(value, xsd + kind)  # what the store keeps
+            assert canonical_line(line) == f'<s> <p> "{expected}"^^<{xsd}{kind}> .'.encode()
+    escaped = b'<s> <p> "1.50\\u0020"^^<http://www.w3.org/2001/XMLSchema#decimal> .'
+    assert canonical_line(escaped) == escaped  # escapes: left to the store, as before
