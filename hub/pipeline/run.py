@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +125,11 @@ class StagedRun:
             config.data_path, source.id, config.hub.raw_keep if keep_raw else 0
         )
         self.state = load_state(config.data_path, source.id)
-        # conditional=False: a full harvest, whatever the source said last time (ETag, since).
-        self.context = HarvestContext(previous=dict(self.state.harvest) if conditional else {})
+        # conditional=False: a full harvest, whatever the source said last time (ETag, since,
+        # a file's digest); the last state counts only under the same recipe.
         self.quality = config.quality_for(source)
+        previous = dict(self.state.harvest) if conditional and self._same_recipe() else {}
+        self.context = HarvestContext(previous=previous)
         self.verdict = gates.Verdict()
         self.stop_at_failure = True  # a run stops at the first failing gate; a check goes on
         # A run whose version is byte for byte the published one, under the same checks,
@@ -391,6 +394,25 @@ class StagedRun:
             digest.update(term.encode() + b"\n")
         return digest.hexdigest()
 
+    @cached_property
+    def recipe(self) -> str:
+        """A digest of what makes a version of this source from its input: the mapping, the
+        source's settings, the checks and the hub's version. A source that says its input
+        has not changed (HTTP 304, the same file) is believed only under the same recipe."""
+        digest = hashlib.sha256(self.checks.encode())
+        digest.update(self.config.resolve(self.source.mapping).read_bytes())
+        digest.update(self.source.model_dump_json().encode())
+        digest.update(_hub_version().encode())
+        return digest.hexdigest()
+
+    def _same_recipe(self) -> bool:
+        if not self.state.run_id:
+            return False
+        try:
+            return self._published_facts().get("recipe") == self.recipe
+        except OSError:  # the mapping or shapes cannot be read: the run will say so
+            return False
+
     def _published_facts(self) -> dict[str, Any]:
         return read_facts(self.layout.version_facts(self.source.id, self.state.run_id))
 
@@ -527,15 +549,18 @@ class SourceRun(StagedRun):
             "harvest": dict(self.context.state) or dict(self.state.harvest),
             "checks": self.checks,
             "mapped": self.mapped_digest,
+            "recipe": self.recipe,
         }
 
     def _unchanged(self) -> None:
         report = self.report
         report.status = "unchanged"
         report.message = "the harvest gave exactly the published triples; nothing re-published"
-        if self.context.state:  # keep the new ETag / since for the next conditional request
+        if self.context.state:  # keep the new ETag / since / digest for the next run
             from hub.pipeline.state import save_state
 
+            # read again: a publish this run finished first (recovery) changed the state
+            self.state = load_state(self.config.data_path, self.source.id)
             self.state.harvest = dict(self.context.state)
             save_state(self.config.data_path, self.source.id, self.state)
 
@@ -558,6 +583,14 @@ class SourceRun(StagedRun):
         self.version_file.replace(layout.held_version(source_id, run_id))
         self.report.status = "held"
         self.report.message = self.hold_message()
+
+
+@lru_cache(maxsize=1)
+def _hub_version() -> str:
+    try:
+        return metadata.version("marittimo-hub")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown"
 
 
 def _sha256(path: Path) -> str:
