@@ -1,7 +1,7 @@
 """Rebuild the read model's rows of one source from its published N-Triples, atomically.
 
-The version is grouped by entity (the change feed's grouping) outside any write
-transaction; then one `BEGIN IMMEDIATE … COMMIT` deletes the source's old rows and
+The owners of the version's skolem nodes (the change feed's grouping) are found outside
+any write transaction; then one `BEGIN IMMEDIATE … COMMIT` deletes the source's old rows and
 writes the new ones, read from the file in one pass (`_stream`), so a reader (WAL)
 sees the old source or the new one, never a mix.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hub.config import HubConfig
 from hub.errors import HubError
-from hub.feed._derive import group_version
+from hub.feed._derive import owners_grouping
 from hub.iris import Iris
 from hub.layout import DataLayout
 from hub.readmodel._extract import CATEGORY_NS, THEME_NS, Entity
@@ -332,7 +332,7 @@ def rebuild_source(
         ) from None
     try:
         conn.execute(f"PRAGMA cache_size={-_BUILD_CACHE_KIB}")
-        grouping = group_version(ntriples, iris.entity_prefix(source_id))
+        grouping = owners_grouping(ntriples, iris.entity_prefix(source_id))
         conn.execute("BEGIN IMMEDIATE")
         try:
             slot = _slot(conn, source_id)
