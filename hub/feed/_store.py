@@ -24,7 +24,6 @@ from hub.feed._derive import Grouping, entity_lines, forget_grouping, group_vers
 from hub.iris import Iris
 from hub.layout import DataLayout
 from hub.util.ahead import BeforeCommit, commit
-from hub.util.packing import pack
 
 log = logging.getLogger("hub.feed")
 KINDS = ("added", "changed", "removed")
@@ -155,7 +154,7 @@ def record(
                     publish.previous,
                     publish.reason,
                     when,
-                    None if kinds[entity] == "removed" else pack(triples[entity]),
+                    None if kinds[entity] == "removed" else zlib.compress(triples[entity]),
                 )
                 for entity in sorted(kinds)
             ]

@@ -7,6 +7,5 @@ Standard library and pyoxigraph only: nothing here imports another `hub` module 
     chunks     ChunkReader: a binary file over an iterator of byte chunks
     jsonpath   the JSONPath subset mappings and the `rest` kind use
     ntriples   ntriples_chunks: triples as UTF-8 N-Triples chunks
-    packing    pack: zlib for the small per-entity blobs of the read model and feed
     sparql_text  a query's keywords without a parser: dataset clauses, BASE
 """
