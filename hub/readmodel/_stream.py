@@ -99,6 +99,28 @@ def _skolem_lines(path: Path, grouping: Grouping) -> dict[str, list[bytes]]:
     return found
 
 
+def lines_starting(data: mmap.mmap | bytes, key: bytes) -> Iterator[bytes]:
+    """The lines of a sorted file that start with `key` (binary search, then read on)."""
+    lo, hi = 0, len(data)
+    while lo < hi:  # the first line not below `key`
+        mid = (lo + hi) // 2
+        start = data.rfind(b"\n", 0, mid) + 1
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        if data[start:end] < key:
+            lo = end + 1
+        else:
+            hi = start
+    while lo < len(data):
+        end = data.find(b"\n", lo)
+        end = len(data) if end < 0 else end
+        line = data[lo:end]
+        if not line.startswith(key):
+            return
+        yield line.strip()
+        lo = end + 1
+
+
 class _Lookup:
     """The lines of any subject of the sorted file, by binary search (linked nodes)."""
 
@@ -108,28 +130,7 @@ class _Lookup:
         self._data = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
 
     def lines(self, subject: str) -> list[bytes]:
-        key = b"<" + subject.encode("utf-8") + b"> "
-        data = self._data
-        lo, hi = 0, len(data)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            start = data.rfind(b"\n", 0, mid) + 1
-            end = data.find(b"\n", start)
-            end = len(data) if end < 0 else end
-            if data[start:end] < key:
-                lo = end + 1
-            else:
-                hi = start
-        found = []
-        while lo < len(data):
-            end = data.find(b"\n", lo)
-            end = len(data) if end < 0 else end
-            line = data[lo:end]
-            if not line.startswith(key):
-                break
-            found.append(line.strip())
-            lo = end + 1
-        return found
+        return list(lines_starting(self._data, b"<" + subject.encode("utf-8") + b"> "))
 
     def close(self) -> None:
         if isinstance(self._data, mmap.mmap):

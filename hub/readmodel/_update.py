@@ -24,7 +24,6 @@ import tempfile
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from hub.readmodel._build import (
 from hub.readmodel._extract import stage_triples, staged_entities
 from hub.readmodel._programme import programme_classes
 from hub.readmodel._schema import CELL_BITS, SLOT_BITS, connect_writer, readmodel_path
+from hub.readmodel._stream import lines_starting
 from hub.readmodel._text import facet_value
 from hub.util.ahead import BeforeCommit, commit
 
@@ -239,28 +239,6 @@ def _old_rows(
     return found
 
 
-def _lines_from(data: mmap.mmap, key: bytes) -> Iterator[bytes]:
-    """The lines of a sorted file that start with `key` (binary search, then read on)."""
-    lo, hi = 0, len(data)
-    while lo < hi:  # the first line not below `key`
-        mid = (lo + hi) // 2
-        start = data.rfind(b"\n", 0, mid) + 1
-        end = data.find(b"\n", start)
-        end = len(data) if end < 0 else end
-        if data[start:end] < key:
-            lo = end + 1
-        else:
-            hi = start
-    while lo < len(data):
-        end = data.find(b"\n", lo)
-        end = len(data) if end < 0 else end
-        line = data[lo:end]
-        if not line.startswith(key):
-            return
-        yield line.strip()
-        lo = end + 1
-
-
 def _new_lines(
     version: Path, owners: set[str], old: dict[str, _Old], prefix: str
 ) -> tuple[list[tuple[str, bytes]], list[bytes]]:
@@ -279,12 +257,14 @@ def _new_lines(
         with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
             for owner in sorted(owners):
                 node = b"<" + owner.encode()
-                mine = [line for cut in _SUBRESOURCE_CUTS for line in _lines_from(data, node + cut)]
+                mine = [
+                    line for cut in _SUBRESOURCE_CUTS for line in lines_starting(data, node + cut)
+                ]
                 known = old.get(owner)
                 if known is None and any(skolem in line for line in mine):
                     raise _NotIncremental(f"new entity <{owner}> has skolem (blank) nodes")
                 for blank in sorted(known.skolems if known else ()):
-                    mine.extend(_lines_from(data, b"<" + blank + b"> "))
+                    mine.extend(lines_starting(data, b"<" + blank + b"> "))
                 owned.extend((owner, line) for line in mine)
                 for line in mine:
                     for link in _LINKS:
@@ -293,7 +273,7 @@ def _new_lines(
                             continue
                         target = line[at + len(link) : line.rindex(b">")]
                         if owner_of(target.decode("utf-8"), prefix) != owner:
-                            extra.extend(_lines_from(data, b"<" + target + b"> "))
+                            extra.extend(lines_starting(data, b"<" + target + b"> "))
     return owned, extra
 
 
