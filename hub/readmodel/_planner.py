@@ -8,8 +8,7 @@ A page is read one of four ways, whichever reads fewest rows:
 - merge:  the filter keeps a few cells (source × types × regions × themes × categories):
           read each cell's first rows from its sort index and merge them;
 - driver: start from the smallest matching set (text search, an R*Tree box, a
-          municipality, the cells' entities, an `updated` range), then sort it (a text
-          search first tries a scan, for at most SCAN_STEPS);
+          municipality, the cells' entities, an `updated` range), then sort it;
 - scan:   walk the sort index and test each row (when many rows match, in no cell order);
 - rings:  for `sort=distance`, search growing circles until the page is full.
 
@@ -22,7 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,13 +55,6 @@ MAX_DRIVER_CELLS = 2000
 SMALL_DRIVER = 3000
 """A starting set this small is sorted whole rather than searched in rings."""
 _ENTITY_COLUMNS = "e.id, e.uid, e.source, e.updated, e.lat, e.lon"
-SCAN_STEPS = 100_000
-"""Steps of SQLite's virtual machine (~3 ms) a text search may spend walking the sort
-index, testing each row against the words' matches, before it sorts all its matches
-instead: common words fill a page near the index's start, unless they correlate with the
-sort key ("Trattoria …" names sort together). At 1M entities, 25 words: 1-4 ms against
-10-95 ms for sorting the matches; 4 of 25 fall back."""
-_TICK = 1000
 
 Cell = tuple[int, str, str, str, str, str, int]
 """A row of `cells`: cell, source, types, regions, themes, categories, n."""
@@ -347,8 +339,7 @@ class Planner:
         driver = self.best_driver()
         wanted = offset + limit
         if driver is not None and driver.dimension == "words":
-            scanned = self._bounded(lambda: self._scan(sort, limit, offset, after))
-            return scanned or self._driven(driver, sort, limit, offset, after)
+            return self._driven(driver, sort, limit, offset, after)
         # Names correlate with types and categories ("Hotel …", "Museo …"), so a scan's cost
         # cannot be estimated from counts; merging cells is bounded whatever the data.
         cells = self.cells() if self.f.narrows_cells else []
@@ -365,26 +356,6 @@ class Planner:
         if plan == "driver" and driver is not None:
             return self._driven(driver, sort, limit, offset, after)
         return self._scan(sort, limit, offset, after)
-
-    def _bounded(
-        self, read: Callable[[], tuple[list[EntityRow], str]]
-    ) -> tuple[list[EntityRow], str] | None:
-        """`read()` if it ends within SCAN_STEPS steps of SQLite's virtual machine, else None."""
-        calls, every = [0], max(1, min(_TICK, SCAN_STEPS))
-
-        def tick() -> int:
-            calls[0] += 1
-            return 1 if calls[0] * every > SCAN_STEPS else 0
-
-        self.conn.set_progress_handler(tick, every)
-        try:
-            return read()
-        except sqlite3.OperationalError as exc:
-            if "interrupted" not in str(exc):
-                raise
-            return None
-        finally:
-            self.conn.set_progress_handler(None, 0)
 
     @staticmethod
     def _keyset(sql: Where, column: str, descending: bool, after: tuple[Any, str] | None) -> None:

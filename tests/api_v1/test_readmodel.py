@@ -20,7 +20,6 @@ from hub.readmodel import (
     sync,
 )
 from hub.readmodel._geo import from_wkt
-from hub.readmodel._model import Word
 from tests.api_v1.conftest import DemoHub, entity_ids, fingerprint
 
 
@@ -221,35 +220,3 @@ def test_readers_follow_a_replaced_file(hub_factory: DemoHub) -> None:
     sync(hub_factory.config, ["itinera-trails"])
     with readmodel.snapshot() as snap:
         assert snap.count(EntityFilter()) == 11 < before
-
-
-def test_a_text_search_page_is_the_same_by_scan_or_by_sorting_its_matches(
-    demo_hub: DemoHub, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from hub.readmodel import _planner
-
-    readmodel = ReadModel.for_config(demo_hub.config)
-    with readmodel.snapshot() as snap:
-        names = [row[0] for row in snap.conn.execute("SELECT names FROM docs LIMIT 40")]
-    words = sorted({w for n in names for w in n.split() if w.isalpha() and len(w) > 3})[:15]
-    assert len(words) >= 10
-    searches = [
-        (EntityFilter(words=(Word(w.lower()),)), sort, offset)
-        for w in words
-        for sort in (SortSpec(), SortSpec("name", "it"), SortSpec("-updated"))
-        for offset in (0, 2)
-    ]
-
-    def pages(steps: int) -> list[tuple[list[str], int, str]]:
-        monkeypatch.setattr(_planner, "SCAN_STEPS", steps)
-        with readmodel.snapshot() as snap:
-            found = [snap.page(f, s, 3, offset=o) for f, s, o in searches]
-        return [([r.uid for r in p.rows], p.total, p.plan) for p in found]
-
-    scanned, sorted_ = pages(10**9), pages(0)  # every scan ends; every scan is cut at once
-    assert {plan for _, _, plan in scanned} == {"scan"}
-    assert {plan for _, _, plan in sorted_} == {"driver:words"}
-    assert [(rows, total) for rows, total, _ in scanned] == [
-        (rows, total) for rows, total, _ in sorted_
-    ]
-    assert any(rows for rows, _, _ in scanned)
