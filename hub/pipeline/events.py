@@ -102,8 +102,8 @@ class EventBus:
 
     @contextmanager
     def preparing(self, event: Published) -> Iterator[None]:
-        """Around the store's write of `event`'s version: `ahead_of_publish` subscribers prepare their
-        part now; if the block fails (the version is not published) they cancel it."""
+        """Around the store's write of `event`'s version: `ahead_of_publish` subscribers
+        prepare their part now; if the block fails (nothing published) they cancel it."""
         ready = [s for s in self.subscribers if hasattr(s, "prepare")]
         for subscriber in ready:
             self._call(subscriber.prepare, event)  # type: ignore[attr-defined]

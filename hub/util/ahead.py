@@ -11,9 +11,9 @@ A large version's work runs in a child process instead (`AheadProcess`, same
 methods): the store's server, the child and this process's other subscribers then
 use the machine's cores side by side instead of taking turns for one GIL.
 
-    >>> ahead = Ahead("read model", lambda before_commit: follow(..., before_commit))  # doctest: +SKIP
-    >>> ...                         # the store writes the version
-    >>> ahead.commit()              # the work's result; its error, if it failed  # doctest: +SKIP
+    >>> ahead = Ahead("read model", lambda check: follow(..., check))  # doctest: +SKIP
+    >>> ...                        # the store writes the version
+    >>> ahead.commit()             # the work's result, or its error  # doctest: +SKIP
 """
 
 from __future__ import annotations
