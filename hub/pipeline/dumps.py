@@ -28,6 +28,7 @@ from hub.pipeline.events import Event, Published, Subscriber, concurrent
 from hub.store.base import Store
 
 COMPRESS_LEVEL = 6
+_CHUNK = 4 * 1024 * 1024
 
 
 def _nquad(line: bytes, graph: bytes) -> bytes | None:
@@ -60,18 +61,26 @@ def write_ntriples_as_nquads(ntriples: Path, graph: str, target: Path) -> None:
     name = f"<{graph}>".encode()
     with (
         _aside(target) as temp,
-        ntriples.open("rb") as lines,
+        ntriples.open("rb") as data,
         gzip.open(temp, "wb", compresslevel=COMPRESS_LEVEL) as out,
     ):
-        batch: list[bytes] = []
-        for line in lines:
-            quad = _nquad(line, name)
-            if quad is not None:
-                batch.append(quad)
-                if len(batch) >= 10_000:
-                    out.write(b"".join(batch))
-                    batch.clear()
-        out.write(b"".join(batch))
+        tail = b""
+        while chunk := data.read(_CHUNK):
+            lines, _, tail = (tail + chunk).rpartition(b"\n")
+            if lines:
+                out.write(_nquads(lines + b"\n", name))
+        if tail:
+            out.write(_nquads(tail + b"\n", name))
+
+
+def _nquads(lines: bytes, graph: bytes) -> bytes:
+    """Whole N-Triples lines as N-Quads in `graph`. A version file's lines all end in
+    " ." (a raw newline byte only ever ends a line), so they are rewritten in one pass;
+    anything else line by line."""
+    if lines.count(b" .\n") == lines.count(b"\n") and b"\r" not in lines:
+        return lines.replace(b" .\n", b" " + graph + b" .\n")
+    quads = (_nquad(line, graph) for line in lines.splitlines())
+    return b"".join(quad for quad in quads if quad is not None)
 
 
 def write_source_dump(config: HubConfig, source: str, version: Path) -> Path:

@@ -72,10 +72,10 @@ def test_a_failed_write_leaves_the_old_dump_whole(
     run_source(minihub.config, minihub.store, "places")
     old = layout.dump("places").read_bytes()
 
-    def broken(line: bytes, graph: bytes) -> bytes | None:
+    def broken(lines: bytes, graph: bytes) -> bytes:
         raise OSError("disk full")
 
-    monkeypatch.setattr(dumps_module, "_nquad", broken)
+    monkeypatch.setattr(dumps_module, "_nquads", broken)
     minihub.write(minihub.places(12, prefix="r"))
     report = run_source(minihub.config, minihub.store, "places")
     assert report.status == "published"  # derived data never undoes a publish
@@ -109,3 +109,20 @@ def test_a_missing_dump_is_written_at_the_next_start(minihub: MiniHub) -> None:
     assert minihub.cli("sources") == 0  # any command that owns the store catches up
     assert quads(layout.dump("places")) == expected
     assert expected <= quads(layout.hub_dump())
+
+
+def test_a_version_file_becomes_the_same_quads_whatever_the_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [
+        f'<https://e.org/s{i}> <https://e.org/p> "line {i} . with \\\\n and \\" . "@it .\n'.encode()
+        for i in range(50)
+    ] + [b"<https://e.org/a> <https://e.org/q> <https://e.org/b> .\n"]
+    source = tmp_path / "v.nt"
+    source.write_bytes(b"".join(sorted(lines)))
+    expected = [line.decode()[: -len(" .\n")] + " <https://e.org/g> ." for line in sorted(lines)]
+    for chunk in (7, 64, 1 << 20):  # lines cut anywhere between reads
+        monkeypatch.setattr(dumps_module, "_CHUNK", chunk)
+        target = tmp_path / f"v{chunk}.nq.gz"
+        dumps_module.write_ntriples_as_nquads(source, "https://e.org/g", target)
+        assert gzip.decompress(target.read_bytes()).decode().splitlines() == expected
