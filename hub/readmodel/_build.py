@@ -34,8 +34,8 @@ from hub.util.ahead import BeforeCommit, commit
 
 log = logging.getLogger("hub.readmodel")
 _ZLIB_WBITS = 12
-"""A 4 KiB window: an entity's triples rarely exceed it (same bytes out for such inputs;
-`zlib.decompress` reads either)."""
+"""A 4 KiB window: an entity's triples rarely exceed it, and zlib sets one up 3-4x faster
+than the default 32 KiB (same bytes out for such inputs; `zlib.decompress` reads either)."""
 _BATCH = 2_000
 _BUILD_CACHE_KIB = 262_144
 """Page cache of a rebuild (256 MiB): a source's index inserts stay in memory."""
