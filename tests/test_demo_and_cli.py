@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +49,14 @@ def hub(config: HubConfig, *args: str) -> int:
     return main(["--config", str(config.path), *args])
 
 
+def query_rows(
+    config: HubConfig, capsys: pytest.CaptureFixture[str], query: str
+) -> list[dict[str, Any]]:
+    """`hub query --format json` (exit 0 asserted): the result's bindings."""
+    assert hub(config, "query", "--format", "json", query) == 0
+    return json.loads(capsys.readouterr().out)["results"]["bindings"]
+
+
 def test_demo_sources_all_publish_and_conform(
     demo_config: HubConfig, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -59,17 +68,11 @@ def test_demo_sources_all_publish_and_conform(
         assert "PUBLISHED" in line and " 0 rejected" in line and " 0 violations" in line, line
     assert "warning" not in out  # every reference of every mapping matched something
 
-    assert (
-        hub(
-            demo_config,
-            "query",
-            "--format",
-            "json",
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
-        )
-        == 0
+    rows = query_rows(
+        demo_config,
+        capsys,
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
     )
-    rows = json.loads(capsys.readouterr().out)["results"]["bindings"]
     graphs = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
     base = demo_config.base_iri
     expected = {f"{base}graph/{s}" for s in demo_config.sources} | {
@@ -88,8 +91,7 @@ def test_demo_sources_all_publish_and_conform(
     query = """PREFIX mh: <https://w3id.org/marittimo-hub/ns#>
     SELECT ?g ?class (COUNT(?x) AS ?n) WHERE { GRAPH ?g { ?x a ?class }
       FILTER(STRSTARTS(STR(?class), STR(mh:))) } GROUP BY ?g ?class"""
-    assert hub(demo_config, "query", "--format", "json", query) == 0
-    rows = json.loads(capsys.readouterr().out)["results"]["bindings"]
+    rows = query_rows(demo_config, capsys, query)
     found = {
         (r["class"]["value"].rsplit("#", 1)[1], r["g"]["value"]): int(r["n"]["value"]) for r in rows
     }
@@ -104,8 +106,7 @@ def test_demo_sources_all_publish_and_conform(
     query = f"""PREFIX schema: <http://schema.org/>
     SELECT ?a ?b ?la ?lb ?oa ?ob WHERE {{ ?a schema:latitude ?la ; schema:longitude ?oa .
       ?b schema:latitude ?lb ; schema:longitude ?ob . VALUES (?a ?b) {{ {values} }} }}"""
-    assert hub(demo_config, "query", "--format", "json", query) == 0
-    pairs = json.loads(capsys.readouterr().out)["results"]["bindings"]
+    pairs = query_rows(demo_config, capsys, query)
     assert len(pairs) == len(SAME_PLACES)
     for pair in pairs:
         dlat = abs(float(pair["la"]["value"]) - float(pair["lb"]["value"]))
@@ -122,8 +123,7 @@ def test_demo_content_is_multilingual_and_in_the_five_regions(
     query = """PREFIX mh: <https://w3id.org/marittimo-hub/ns#>
     SELECT (COUNT(DISTINCT ?r) AS ?regions) (COUNT(DISTINCT lang(?name)) AS ?langs) WHERE {
       ?e mh:region ?r . ?e <http://schema.org/name> ?name }"""
-    assert hub(demo_config, "query", "--format", "json", query) == 0
-    row = json.loads(capsys.readouterr().out)["results"]["bindings"][0]
+    row = query_rows(demo_config, capsys, query)[0]
     assert int(row["regions"]["value"]) == 5
     assert int(row["langs"]["value"]) >= 3
 
@@ -134,8 +134,7 @@ def test_relative_iris_in_hub_query_name_the_hubs_resources(
     assert hub(demo_config, "harvest", "itinera-trails") == 0
     capsys.readouterr()
     query = "SELECT (COUNT(*) AS ?n) ?at WHERE { GRAPH <graph/itinera-trails> { ?s ?p ?o } BIND(<id/x> AS ?at) } GROUP BY ?at"
-    assert hub(demo_config, "query", "--format", "json", query) == 0
-    row = json.loads(capsys.readouterr().out)["results"]["bindings"][0]
+    row = query_rows(demo_config, capsys, query)[0]
     assert int(row["n"]["value"]) > 0  # not the store server's address
     assert row["at"]["value"] == f"{demo_config.base_iri}id/x"
 
@@ -150,19 +149,11 @@ def test_harvest_exits_non_zero_when_a_source_fails(
     assert hub(demo_config, "harvest", "itinera-trails") == 1
     out = capsys.readouterr().out
     assert "itinera-trails: FAILED" in out
-    assert (
-        hub(
-            demo_config,
-            "query",
-            "--format",
-            "json",
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{demo_config.base_iri}graph/itinera-trails> {{ ?s ?p ?o }} }}",
-        )
-        == 0
+    graph = f"{demo_config.base_iri}graph/itinera-trails"
+    rows = query_rows(
+        demo_config, capsys, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
     )
-    assert (
-        int(json.loads(capsys.readouterr().out)["results"]["bindings"][0]["n"]["value"]) > 0
-    )  # still published
+    assert int(rows[0]["n"]["value"]) > 0  # still published
 
 
 def test_unknown_source_and_bad_query_give_clear_errors(
