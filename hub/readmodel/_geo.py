@@ -162,3 +162,64 @@ def inscribed_slabs(
             dlon *= 0.97
             south, north = lat + (south - lat) * 0.995, lat + (north - lat) * 0.995
     return boxes
+
+
+@dataclass(frozen=True)
+class Strip:
+    """Latitudes [south, north) of a circle: the longitudes that may hold its points
+    ([cover_west, cover_east]) and those certainly inside it ([inner_west, inner_east), or
+    none), for points whose true latitude is within `GEO_EPSILON` above the strip."""
+
+    south: float
+    north: float
+    cover_west: float
+    cover_east: float
+    inner: tuple[float, float] | None
+
+
+def _half_width(phi: float, phi0: float, rho: float) -> float:
+    """Half the longitude span (radians) of the circle of angular radius `rho` around
+    latitude `phi0`, at latitude `phi` (0 outside its latitudes)."""
+    c = (math.cos(rho) - math.sin(phi) * math.sin(phi0)) / (math.cos(phi) * math.cos(phi0))
+    return 0.0 if c >= 1.0 else math.pi if c <= -1.0 else math.acos(c)
+
+
+def _widest(a: float, b: float, phi0: float, rho: float) -> float:
+    """The largest half width over latitudes [a, b]: the width rises to one peak
+    (sin(phi) = sin(phi0) / cos(rho)) and falls, so the peak or an end holds it."""
+    peak = math.asin(max(-1.0, min(1.0, math.sin(phi0) / math.cos(rho))))
+    return max(_half_width(p, phi0, rho) for p in (a, b, min(max(peak, a), b)))
+
+
+def circle_strips(lat: float, lon: float, km: float, strips: int = 16) -> list[Strip] | None:
+    """The circle of radius `km` around (lat, lon) cut into horizontal strips, or None near
+    a pole or the antimeridian (callers then use boxes around the circle).
+
+    Strips partition latitudes [south - GEO_EPSILON, north + GEO_EPSILON) of the circle.
+    The half width has a single peak, so its smallest value over a strip is at one of the
+    strip's edges: longitudes within it at both edges are inside at every latitude between.
+    `inner` is computed for a radius a millionth smaller and `cover` a millionth larger, so
+    points near the circle are always left to the exact test.
+    """
+    e = GEO_EPSILON
+    phi0 = math.radians(lat)
+    rho_in = km * (1.0 - 1e-6) / EARTH_RADIUS_KM
+    rho_out = km * (1.0 + 1e-6) / EARTH_RADIUS_KM
+    dlat = math.degrees(rho_out)
+    south, north = lat - dlat - e, lat + dlat + e
+    if south < -85.0 or north > 85.0:
+        return None
+    reach = math.degrees(_widest(math.radians(south), math.radians(north), phi0, rho_out))
+    if lon - reach - e < -180.0 or lon + reach + e > 180.0:
+        return None
+    edges = [south + (north - south) * i / strips for i in range(strips + 1)]
+    out = []
+    for low, high in zip(edges, edges[1:], strict=False):
+        a, b = math.radians(low - e), math.radians(high + e)
+        cover = math.degrees(_widest(a, b, phi0, rho_out)) + 1e-9
+        inner = None
+        narrowest = math.degrees(min(_half_width(a, phi0, rho_in), _half_width(b, phi0, rho_in)))
+        if narrowest - 1e-9 > e:
+            inner = (lon - narrowest + 1e-9, lon + narrowest - 1e-9 - e)
+        out.append(Strip(low, high, lon - cover - e, lon + cover, inner))
+    return out

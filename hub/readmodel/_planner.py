@@ -29,6 +29,7 @@ from hub.readmodel._geo import (
     GEO_EPSILON,
     box_around,
     chord2_for_km,
+    circle_strips,
     inscribed_slabs,
     km_for_chord2,
     unit_vector,
@@ -268,6 +269,99 @@ class Planner:
         )
 
     def _geo_total(self) -> int:
+        """Count a bbox or near filter mostly in an R*Tree alone (see `_circle_total`,
+        `_box_total`); both at once are counted by `_slabs_total`."""
+        f = self.f
+        if f.near and not f.bbox and f.radius_km:
+            found = self._circle_total(*f.near, f.radius_km)
+            if found is not None:
+                return found
+        if f.bbox and not f.near:
+            return self._box_total(f.bbox)
+        return self._slabs_total()
+
+    def _sum_counts(self, table: str, boxes: list[tuple[str, tuple[float, ...]]]) -> int:
+        """The sum of R*Tree counts, one per (condition, parameters)."""
+        total = 0
+        for start in range(0, len(boxes), 200):
+            chunk = boxes[start : start + 200]
+            terms = " + ".join(f"(SELECT count(*) FROM {table} WHERE {c})" for c, _ in chunk)
+            total += int(
+                self.conn.execute(f"SELECT {terms}", [p for _, ps in chunk for p in ps]).fetchone()[
+                    0
+                ]
+            )
+        return total
+
+    def _circle_total(self, lat: float, lon: float, km: float) -> int | None:
+        """Count a circle by strips of latitude (None near a pole or the antimeridian).
+
+        Each point falls in exactly one rectangle of its R*Tree box's lower corner (rounded
+        down): the part of a strip certainly inside the circle, counted in the R*Tree alone,
+        or the two bands either side of it, whose points are tested exactly. Points beyond
+        the bands are certainly outside. So the exact test reads only the circle's edge.
+        """
+        strips = circle_strips(lat, lon, km)
+        if strips is None:
+            return None
+        rect = "min_lat >= ? AND min_lat < ? AND min_lon >= ? AND min_lon < ?"
+        last = "min_lat >= ? AND min_lat < ? AND min_lon >= ? AND min_lon <= ?"
+        inner: list[tuple[str, tuple[float, ...]]] = []
+        bands: list[tuple[str, tuple[float, ...]]] = []
+        for s in strips:
+            if s.inner is None:
+                bands.append((last, (s.south, s.north, s.cover_west, s.cover_east)))
+                continue
+            west, east = s.inner
+            inner.append((rect, (s.south, s.north, west, east)))
+            bands.append((rect, (s.south, s.north, s.cover_west, west)))
+            bands.append((last, (s.south, s.north, east, s.cover_east)))
+        exact = self.geo_conditions("l")
+        total = self._sum_counts("pts", inner)
+        for start in range(0, len(bands), 200):
+            chunk = bands[start : start + 200]
+            union = " UNION ALL ".join(f"SELECT id FROM pts WHERE {c}" for c, _ in chunk)
+            query = (
+                f"SELECT count(*) FROM ({union}) g CROSS JOIN locs l ON l.id = g.id "
+                f"WHERE {exact.where()}"
+            )
+            params = [p for _, ps in chunk for p in ps] + list(exact.params)
+            total += int(self.conn.execute(query, params).fetchone()[0])
+        return total
+
+    def _box_total(self, box: tuple[float, float, float, float]) -> int:
+        """Count a bbox: entries meeting the box shrunk by more than the R*Tree's rounding
+        are counted in the R*Tree alone; the others meet one of the four thin frames
+        between the two boxes, and only those are tested exactly."""
+        e = GEO_EPSILON
+        w, s, east, n = box
+        shrunk = (w + e, s + e, east - e, n - e)
+        exact = self.geo_conditions("l")
+        if shrunk[0] > shrunk[2] or shrunk[1] > shrunk[3]:
+            return self._slabs_total()
+        frames = [
+            (w, s, w + e, n),
+            (east - e, s, east, n),
+            (w, s, east, s + e),
+            (w, n - e, east, n),
+        ]
+        total = self._count(*self.geo_sql("geo", shrunk))
+        inside, inside_params = self.box_condition(shrunk, "g")
+        selects, params = [], []
+        for frame in frames:
+            condition, frame_params = self.box_condition(frame)
+            selects.append(
+                f"SELECT id, min_lon, max_lon, min_lat, max_lat FROM geo WHERE {condition}"
+            )
+            params += frame_params
+        query = (
+            f"SELECT count(*) FROM ({' UNION '.join(selects)}) g CROSS JOIN locs l ON l.id = g.id "
+            f"WHERE NOT ({inside}) AND {exact.where()}"
+        )
+        row = self.conn.execute(query, (*params, *inside_params, *exact.params)).fetchone()
+        return total + int(row[0])
+
+    def _slabs_total(self) -> int:
         """Count a bbox/near filter mostly in an R*Tree alone.
 
         Entries in a box certainly inside the filter are counted from the R*Tree without
