@@ -10,6 +10,7 @@ error, never a partial result.
 
 from __future__ import annotations
 
+import http.client
 import re
 import threading
 import time
@@ -25,6 +26,7 @@ import requests
 
 from hub.errors import QueryError, QueryTimeoutError, ResultTooLargeError, StoreError
 from hub.store.base import OXIGRAPH_GEOF, Capabilities, MiB, Term
+from hub.store.loopback import Answer, LoopbackClient, is_loopback
 from hub.store.oxigraph import sparql_iri
 from hub.store.rwlock import ReadWriteLock
 from hub.util.sparql_text import declares_dataset, with_base
@@ -137,6 +139,9 @@ class HttpStore:
         self._local = threading.local()
         self._publishing = ReadWriteLock()
         self._graphs: tuple[float, list[str]] | None = None
+        # Reads from a server on this machine skip `requests` (see hub/store/loopback.py).
+        local = urlsplit(query_url).scheme == "http" and is_loopback(query_url)
+        self._loopback = LoopbackClient(query_url) if local else None
 
     # -- HTTP --------------------------------------------------------------
     @property
@@ -144,6 +149,9 @@ class HttpStore:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
+            # A server on this machine is reached directly: looking for proxy settings and
+            # .netrc in the environment took a third of each query's time (0.35 of 1.1 ms).
+            session.trust_env = not is_loopback(self.query_url)
         return session
 
     def _post(self, url: str, **kwargs: Any) -> requests.Response:
@@ -240,23 +248,16 @@ class HttpStore:
     ) -> ox.QuerySolutions | ox.QueryBoolean | GraphResult:
         try:
             with self._publishing.reading():
-                # A form: the graph parameters travel in the body, never too long for a URL.
-                response = self._http.post(
-                    self.query_url,
-                    data=[("query", sparql), *params],
-                    headers={"Accept": f"{RESULTS_JSON}, {NTRIPLES};q=0.9"},
-                    timeout=(5, self.timeout_s + GRACE_S),
-                    stream=True,
-                )
-                body = self._read_body(response)
-        except requests.Timeout:
+                answer = self._send_query(sparql, params)
+        except (requests.Timeout, TimeoutError):
             # Some query shapes are not cancelled by Oxigraph's --timeout-s: stop them the
             # hard way (the owner restarts its child server), so they cannot pile up.
             if self._on_overrun is not None:
                 with self._write_lock:  # never while a write is under way
                     self._on_overrun()
             raise QueryTimeoutError(self._timeout_message()) from None
-        except requests.ConnectionError as exc:  # refused or reset: the server may be gone
+        except (requests.ConnectionError, ConnectionError, http.client.HTTPException) as exc:
+            # refused or reset: the server may be gone
             raise _Unreachable(
                 f"the SPARQL server at {self.query_url} cannot be reached: {exc}"
             ) from None
@@ -264,22 +265,38 @@ class HttpStore:
             raise StoreError(
                 f"the SPARQL server at {self.query_url} cannot be reached: {exc}"
             ) from None
-        if response.status_code >= 400:
+        body = answer.body
+        if answer.status >= 400:
             message = body.decode("utf-8", "replace").strip()
-            if CANCELLED in body or response.status_code in (503, 504):
+            if CANCELLED in body or answer.status in (503, 504):
                 raise QueryTimeoutError(self._timeout_message())
-            raise QueryError(message or f"HTTP {response.status_code} from the SPARQL server")
+            raise QueryError(message or f"HTTP {answer.status} from the SPARQL server")
         if CANCELLED in body[-200:]:
             raise QueryTimeoutError(self._timeout_message())
-        media = response.headers.get("Content-Type", "").split(";")[0].strip()
         try:
-            if media == NTRIPLES:
+            if answer.media == NTRIPLES:
                 return GraphResult([t for t in ox.parse(body, ox.RdfFormat.N_TRIPLES)])
             return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
         except SyntaxError as exc:
             raise QueryError(
                 f"the SPARQL server sent a result that cannot be read ({exc})"
             ) from None
+
+    def _send_query(self, sparql: str, params: list[tuple[str, str]]) -> Answer:
+        """POST a query as a form (the graph parameters are never too long for a URL)."""
+        fields = [("query", sparql), *params]
+        headers = {"Accept": f"{RESULTS_JSON}, {NTRIPLES};q=0.9"}
+        read_timeout = self.timeout_s + GRACE_S
+        if self._loopback is not None:
+            return self._loopback.post_form(
+                self.query_url, fields, headers, read_timeout, self.max_result_bytes
+            )
+        response = self._http.post(
+            self.query_url, data=fields, headers=headers, timeout=(5, read_timeout), stream=True
+        )
+        body = self._read_body(response)
+        media = response.headers.get("Content-Type", "").split(";")[0].strip()
+        return Answer(response.status_code, media, body)
 
     def _timeout_message(self) -> str:
         return (
