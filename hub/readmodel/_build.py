@@ -86,7 +86,7 @@ class _Writer:
         # key -> [cell id, entities]
         self.cells: dict[tuple[str, str, str, str], list[int]] = cells if cells is not None else {}
         self._rows: dict[str, list[tuple]] = {
-            k: [] for k in ("e", "d", "f", "g", "p", "l", "x", "t")
+            k: [] for k in ("e", "s", "d", "f", "g", "p", "l", "x", "t")
         }
 
     def add(
@@ -128,13 +128,19 @@ class _Writer:
             cell = self.cells[cell_key] = [self.base_cell + self.next_cell, 0]
             self.next_cell += 1
         cell[1] += 1
+        uid, updated, keys = (
+            f"{self.source}/{entity.key}",
+            entity.updated or published,
+            sort_keys(entity.names),
+        )
+        self._rows["s"].append((rowid, uid, updated, *keys))
         self._rows["e"].append(
             (
                 rowid,
                 cell[0],
-                f"{self.source}/{entity.key}",
+                uid,
                 self.source,
-                entity.updated or published,
+                updated,
                 lat,
                 lon,
                 x,
@@ -146,7 +152,7 @@ class _Writer:
                 themes_p,
                 categories_p,
                 pipes(towns),
-                *sort_keys(entity.names),
+                *keys,
             )
         )
         doc = {
@@ -197,6 +203,7 @@ class _Writer:
         columns = 19 + len(LANGS)
         statements = {
             "e": f"INSERT INTO entities VALUES ({', '.join('?' * columns)})",
+            "s": f"INSERT INTO sorts VALUES ({', '.join('?' * (3 + len(LANGS)))})",
             "d": "INSERT INTO docs VALUES (?, ?, ?, ?)",
             "x": "INSERT INTO fts(rowid, names, descriptions) VALUES (?, ?, ?)",
             "g": "INSERT INTO geo VALUES (?, ?, ?, ?, ?)",
@@ -257,7 +264,7 @@ def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> None:
         "SELECT 'delete', id, names, descriptions FROM docs WHERE id BETWEEN ? AND ?",
         (low, high),
     )
-    for table in ("docs", "triples", "entities", "geo", "pts", "locs"):
+    for table in ("docs", "triples", "entities", "sorts", "geo", "pts", "locs"):
         conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (low, high))
     facets = conn.execute(
         "SELECT facet, value FROM facet_counts WHERE source = ? AND facet = 'municipality'",

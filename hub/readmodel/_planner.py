@@ -286,11 +286,8 @@ class Planner:
         for start in range(0, len(boxes), 200):
             chunk = boxes[start : start + 200]
             terms = " + ".join(f"(SELECT count(*) FROM {table} WHERE {c})" for c, _ in chunk)
-            total += int(
-                self.conn.execute(f"SELECT {terms}", [p for _, ps in chunk for p in ps]).fetchone()[
-                    0
-                ]
-            )
+            params = [p for _, ps in chunk for p in ps]
+            total += int(self.conn.execute(f"SELECT {terms}", params).fetchone()[0])
         return total
 
     def _circle_total(self, lat: float, lon: float, km: float) -> int | None:
@@ -462,6 +459,8 @@ class Planner:
         column, _, _, descending = sort.columns()
         direction = "DESC" if descending else "ASC"
         source, sql = self._from_driver(driver)
+        if not sql.conditions:
+            return self._driven_sorts(driver, column, descending, limit, offset, after)
         self._keyset(sql, column, descending, after)
         query = (
             f"SELECT {_ENTITY_COLUMNS}, {column} {source} WHERE {sql.where()} "
@@ -469,6 +468,42 @@ class Planner:
         )
         params = (*driver.params, *sql.params, limit, offset)
         return [to_row(r) for r in self.conn.execute(query, params)], f"driver:{driver.dimension}"
+
+    def _driven_sorts(
+        self,
+        driver: Driver,
+        column: str,
+        descending: bool,
+        limit: int,
+        offset: int,
+        after: tuple[Any, str] | None,
+    ) -> tuple[list[EntityRow], str]:
+        """A driver's whole set, sorted in the narrow `sorts` table; then the page's rows.
+
+        A text search of a common word matches tens of thousands of entities: reading each
+        one's sort key from `sorts` instead of `entities` halves the time of the sort.
+        """
+        key = "s." + column.split(".", 1)[1]  # e.sort_en -> s.sort_en (chosen by SortSpec)
+        direction = "DESC" if descending else "ASC"
+        sql = Where()
+        if after is not None:
+            sql.add(f"({key}, s.uid) {'<' if descending else '>'} (?, ?)", *after)
+        query = (
+            f"SELECT s.id FROM ({driver.sql}) d CROSS JOIN sorts s ON s.id = d.id "
+            f"WHERE {sql.where()} ORDER BY {key} {direction}, s.uid {direction} LIMIT ? OFFSET ?"
+        )
+        ids = [r[0] for r in self.conn.execute(query, (*driver.params, *sql.params, limit, offset))]
+        if not ids:
+            return [], f"driver:{driver.dimension}"
+        found = {
+            r[0]: to_row(r)
+            for r in self.conn.execute(
+                f"SELECT {_ENTITY_COLUMNS}, {column} FROM entities e "
+                f"WHERE e.id IN ({placeholders(ids)})",
+                ids,
+            )
+        }
+        return [found[i] for i in ids], f"driver:{driver.dimension}"
 
     def _scan(
         self, sort: SortSpec, limit: int, offset: int, after: tuple[Any, str] | None

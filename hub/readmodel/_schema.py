@@ -7,6 +7,8 @@ a rebuild and each read transaction sees one committed state.
     cells         one row per (source, type set, region set, theme set, category set):
                   how many entities share it; every entity is in exactly one cell
     entities      one narrow row per entity: its cell, sort keys, filters, coordinates
+    sorts         each entity's uid, `updated` and sort keys alone: a narrow copy, so sorting
+                  the matches of a text search reads a third of the pages `entities` holds
     docs          the entity's JSON document and the text that FTS indexes
     triples       the entity's own triples as published (N-Triples, zlib): its node, its
                   sub-resources and skolem nodes, grouped as the change feed groups them;
@@ -34,7 +36,7 @@ from hub.config import HubConfig
 from hub.layout import DataLayout
 from hub.readmodel._text import LANGS
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 SLOT_BITS = 32
 """Entity ids are `slot << SLOT_BITS | n`: each source owns one id range."""
 
@@ -85,6 +87,8 @@ CREATE UNIQUE INDEX entities_uid ON entities(uid);
 CREATE INDEX entities_updated ON entities(updated, uid);
 CREATE INDEX entities_cell_updated ON entities(cell, updated, uid);
 {_SORT_INDEXES}
+CREATE TABLE sorts(id INTEGER PRIMARY KEY, uid TEXT NOT NULL, updated TEXT NOT NULL,
+                   {_SORT_COLUMNS});
 CREATE TABLE docs(id INTEGER PRIMARY KEY, doc TEXT NOT NULL, names TEXT NOT NULL,
                   descriptions TEXT NOT NULL);
 CREATE TABLE triples(id INTEGER PRIMARY KEY, nt BLOB NOT NULL);

@@ -381,7 +381,7 @@ def _delete_entities(conn: sqlite3.Connection, old: dict[str, _Old]) -> None:
         "SELECT 'delete', id, names, descriptions FROM docs WHERE id = ?",
         ids,
     )
-    for table in ("docs", "triples", "entities", "geo", "pts", "locs"):
+    for table in ("docs", "triples", "entities", "sorts", "geo", "pts", "locs"):
         conn.executemany(f"DELETE FROM {table} WHERE id = ?", ids)
     conn.executemany(
         "DELETE FROM facets WHERE facet = 'municipality' AND value = ? AND entity = ?",

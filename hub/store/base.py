@@ -141,3 +141,9 @@ def ntriples_blocks(path: Path, limit: int) -> Iterator[bytes]:
             size += len(line)
     if block:
         yield b"".join(block)
+
+
+def solution_rows(result: ox.QuerySolutions) -> list[dict[str, Term]]:
+    """A SELECT's solutions as dicts of the bound variables (one pass over each row)."""
+    names = [v.value for v in result.variables]
+    return [{n: t for n, t in zip(names, row, strict=True) if t is not None} for row in result]

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 import requests
 
 from hub.errors import QueryError, QueryTimeoutError, ResultTooLargeError, StoreError
-from hub.store.base import OXIGRAPH_GEOF, Capabilities, MiB, Term
+from hub.store.base import OXIGRAPH_GEOF, Capabilities, MiB, Term, solution_rows
 from hub.store.loopback import Answer, LoopbackClient, is_loopback
 from hub.store.oxigraph import sparql_iri
 from hub.store.rwlock import ReadWriteLock
@@ -309,8 +309,7 @@ class HttpStore:
         result = self.query(sparql, union_default_graph=False)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
-        return [{n: row[n] for n in names if row[n] is not None} for row in result]
+        return solution_rows(result)
 
     def ask(self, sparql: str) -> bool:
         return bool(self.query(sparql, union_default_graph=False))

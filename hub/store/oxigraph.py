@@ -18,7 +18,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from hub.errors import QueryError, StoreError
-from hub.store.base import OXIGRAPH_GEOF, Capabilities, MiB, Term
+from hub.store.base import OXIGRAPH_GEOF, Capabilities, MiB, Term, solution_rows
 from hub.store.rwlock import ReadWriteLock
 from hub.util.sparql_text import declares_dataset
 
@@ -115,8 +115,7 @@ class OxigraphStore:
                 result = self._store.query(sparql)
                 if not isinstance(result, ox.QuerySolutions):
                     raise QueryError("expected a SELECT query")
-                names = [v.value for v in result.variables]
-                return [{n: row[n] for n in names if row[n] is not None} for row in result]
+                return solution_rows(result)
         except (SyntaxError, ValueError) as exc:
             raise QueryError(str(exc)) from None
 

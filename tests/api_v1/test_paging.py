@@ -151,3 +151,16 @@ def test_bad_paging(client: TestClient, query: str, words: str) -> None:
 def test_the_largest_page(client: TestClient) -> None:
     page = client.get("/api/v1/entities?size=1000").json()
     assert len(page["items"]) == page["total"]
+
+
+@pytest.mark.parametrize("order", ["", "&sort=-updated", "&sort=updated&lang=fr", "&lang=it"])
+def test_a_text_search_alone_is_sorted_as_with_another_filter(
+    client: TestClient, order: str
+) -> None:
+    """A text search alone sorts its matches in the narrow `sorts` table; with any other
+    filter (here one that keeps everything) it sorts `entities` rows: the same order."""
+    alone = f"/api/v1/entities?q=sample{order}"
+    filtered = f"{alone}&updated_since=1970-01-01"
+    assert walk_cursor(client, alone, 7) == walk_cursor(client, filtered, 7)
+    assert walk_pages(client, alone, 7) == walk_pages(client, filtered, 7)
+    assert len(walk_pages(client, alone, 7)) == client.get(alone).json()["total"] > 7

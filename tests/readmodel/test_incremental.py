@@ -105,7 +105,7 @@ def _tables(path: Path) -> dict[str, object]:
             ),
             "programme": sorted(conn.execute("SELECT * FROM programme")),
         }
-        for table in ("geo", "pts", "locs"):
+        for table in ("sorts", "geo", "pts", "locs"):
             tables[table] = {uid[r[0]]: r[1:] for r in conn.execute(f"SELECT * FROM {table}")}
         return tables
     finally:
