@@ -447,6 +447,8 @@ class HttpStore:
 
     def close(self) -> None:
         """Close the connections (and stop the child server this store owns)."""
+        if self._loopback is not None:
+            self._loopback.close()
         if self._on_close is not None:
             self._on_close()
             self._on_close = None

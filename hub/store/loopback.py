@@ -55,19 +55,32 @@ class LoopbackClient:
         self.port = parts.port or 80
         self.connect_timeout_s = connect_timeout_s
         self._local = threading.local()
+        self._open: set[http.client.HTTPConnection] = set()  # every thread's, for close()
+        self._lock = threading.Lock()
 
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout_s)
             self._local.conn = conn
+            with self._lock:
+                self._open.add(conn)
         return conn
+
+    def close(self) -> None:
+        """Close every thread's connection (the store is closing)."""
+        with self._lock:
+            connections, self._open = self._open, set()
+        for conn in connections:
+            conn.close()
 
     def _drop(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+            with self._lock:
+                self._open.discard(conn)
 
     def post_form(
         self,

@@ -111,3 +111,22 @@ def test_only_plain_http_on_this_machine() -> None:
         LoopbackClient("https://127.0.0.1/query")
     with pytest.raises(ValueError):
         LoopbackClient("http://sparql.example.org/query")
+
+
+def test_close_closes_every_threads_connection(server: _Server) -> None:
+    client = LoopbackClient(_url(server))
+    done = []
+
+    def ask(n: int) -> None:
+        done.append(client.post_form(_url(server), [("query", f"t{n}")], {}, 5.0, 1 << 20))
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(done) == 3 and len(server.connections) == 3
+    opened = list(client._open)  # noqa: SLF001 - what close() must close
+    assert len(opened) == 3 and all(c.sock is not None for c in opened)
+    client.close()
+    assert all(c.sock is None for c in opened)
