@@ -525,8 +525,12 @@ class Planner:
             f"WHERE {sql.where()} ORDER BY {key} {direction}, s.uid {direction} LIMIT ? OFFSET ?"
         )
         ids = [r[0] for r in self.conn.execute(query, (*driver.params, *sql.params, limit, offset))]
+        return self._rows_of(ids, column), f"driver:{driver.dimension}"
+
+    def _rows_of(self, ids: list[int], column: str) -> list[EntityRow]:
+        """The rows of a page whose ids (in order) a first query chose."""
         if not ids:
-            return [], f"driver:{driver.dimension}"
+            return []
         found = {
             r[0]: to_row(r)
             for r in self.conn.execute(
@@ -535,7 +539,7 @@ class Planner:
                 ids,
             )
         }
-        return [found[i] for i in ids], f"driver:{driver.dimension}"
+        return [found[i] for i in ids]
 
     def _scan(
         self, sort: SortSpec, limit: int, offset: int, after: tuple[Any, str] | None
@@ -544,11 +548,13 @@ class Planner:
         direction = "DESC" if descending else "ASC"
         sql = self.conditions()
         self._keyset(sql, column, descending, after)
+        # Ids first: a bbox (the usual broad filter) is tested in the index alone.
         query = (
-            f"SELECT {_ENTITY_COLUMNS}, {column} FROM entities e INDEXED BY {index} "
+            f"SELECT e.id FROM entities e INDEXED BY {index} "
             f"WHERE {sql.where()} ORDER BY {column} {direction}, e.uid {direction} LIMIT ? OFFSET ?"
         )
-        return [to_row(r) for r in self.conn.execute(query, (*sql.params, limit, offset))], "scan"
+        ids = [r[0] for r in self.conn.execute(query, (*sql.params, limit, offset))]
+        return self._rows_of(ids, column), "scan"
 
     def _merge(
         self,

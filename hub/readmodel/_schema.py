@@ -22,7 +22,8 @@ a rebuild and each read transaction sees one committed state.
                   so the exact check of R*Tree candidates reads little
     programme     the programme's projects, groups, regions, themes, categories, classes
 
-Names sort with two indexes per language: (sort key, uid) and (cell, sort key, uid); the
+Names sort with two indexes per language: (sort key, uid, extent) and (cell, sort key, uid);
+the first also answers whether a row meets a bbox, so walking it reads no rows; the
 second gives each cell's entities in order, so a filtered page is a merge of a few
 ordered runs however names correlate with types (they do: "Hotel …", "Museo …").
 """
@@ -36,7 +37,7 @@ from hub.config import HubConfig
 from hub.layout import DataLayout
 from hub.readmodel._text import LANGS
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 SLOT_BITS = 32
 """Entity ids are `slot << SLOT_BITS | n`: each source owns one id range."""
 
@@ -47,8 +48,10 @@ WRITE_TIMEOUT_S = 600.0
 """How long a rebuild waits for another rebuild to commit (they take turns)."""
 
 _SORT_COLUMNS = ", ".join(f"sort_{lang} TEXT NOT NULL" for lang in LANGS)
+_EXTENT = "min_lon, max_lon, min_lat, max_lat"
+"""Appended to the sort indexes: a walk in name order tests a bbox without reading rows."""
 _SORT_INDEXES = "\n".join(
-    f"CREATE INDEX entities_sort_{lang} ON entities(sort_{lang}, uid);\n"
+    f"CREATE INDEX entities_sort_{lang} ON entities(sort_{lang}, uid, {_EXTENT});\n"
     f"CREATE INDEX entities_cell_sort_{lang} ON entities(cell, sort_{lang}, uid);"
     for lang in LANGS
 )
@@ -84,7 +87,7 @@ CREATE TABLE entities(
     {_SORT_COLUMNS}
 );
 CREATE UNIQUE INDEX entities_uid ON entities(uid);
-CREATE INDEX entities_updated ON entities(updated, uid);
+CREATE INDEX entities_updated ON entities(updated, uid, {_EXTENT});
 CREATE INDEX entities_cell_updated ON entities(cell, updated, uid);
 {_SORT_INDEXES}
 CREATE TABLE sorts(id INTEGER PRIMARY KEY, uid TEXT NOT NULL, updated TEXT NOT NULL,

@@ -38,6 +38,8 @@ def walk_pages(client: TestClient, url: str, size: int) -> list[str]:
         "/api/v1/entities?sort=-updated&fields=updated",
         "/api/v1/entities?sort=updated&lang=fr",
         "/api/v1/entities?near=42.5,9.0&radius=250",
+        "/api/v1/entities?bbox=8.5,41.3,9.6,43.1",
+        "/api/v1/entities?bbox=7.0,41.0,10.5,44.5&sort=-updated",
         "/api/v1/entities?q=sample&region=corse,sardegna",
         "/api/v1/entities?type=Event&lang=it",
     ],
