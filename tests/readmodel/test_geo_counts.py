@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from hub.readmodel import _planner as planner_module
+from hub.readmodel import _geocount as geocount_module
 from hub.readmodel._geo import (
     EARTH_RADIUS_KM,
     GEO_EPSILON,
     circle_strips,
     unit_vector,
 )
+from hub.readmodel._geocount import GeoCount, _has_math
 from hub.readmodel._model import EntityFilter
-from hub.readmodel._planner import Planner, _has_math
+from hub.readmodel._planner import Planner
 from hub.readmodel._schema import connect_writer
 
 CENTRE = (43.7184, 7.2951)
@@ -105,7 +106,7 @@ def test_circle_totals_are_exact(
     """With SQLite's math functions the bands are first judged from the R*Tree's corners;
     without them every band point is read from `locs`: both count the same."""
     assert _has_math(conn)  # the Python builds we test on have them
-    monkeypatch.setattr(planner_module, "_MATH", math_functions)
+    monkeypatch.setattr(geocount_module, "_MATH", math_functions)
     rng = random.Random(int(km * 1000))
     centres = [CENTRE] + [
         (CENTRE[0] + rng.uniform(-0.05, 0.05), CENTRE[1] + rng.uniform(-0.05, 0.05))
@@ -113,11 +114,11 @@ def test_circle_totals_are_exact(
     ]
     for near in centres:
         flt = EntityFilter(near=near, radius_km=km)
-        planner = Planner(conn, flt, [], 1)
+        count = GeoCount(Planner(conn, flt, [], 1))
         expected = _exact(conn, flt)
-        assert planner._circle_total(*near, km) == expected, (near, km)
-        assert planner._geo_total() == expected
-        assert planner._slabs_total() == expected  # the general method agrees
+        assert count.circle(*near, km) == expected, (near, km)
+        assert count.total() == expected
+        assert count.slabs() == expected  # the general method agrees
 
 
 def test_boxes_count_extents_that_meet_them(conn: sqlite3.Connection) -> None:
@@ -133,15 +134,15 @@ def test_boxes_count_extents_that_meet_them(conn: sqlite3.Connection) -> None:
         boxes.append((w, s, w + rng.uniform(0, 0.2), s + rng.uniform(0, 0.2)))
     for box in boxes:
         flt = EntityFilter(bbox=box)
-        planner = Planner(conn, flt, [], 1)
+        count = GeoCount(Planner(conn, flt, [], 1))
         expected = _exact(conn, flt)
-        assert planner._geo_total() == expected, box
-        assert planner._slabs_total() == expected, box
+        assert count.total() == expected, box
+        assert count.slabs() == expected, box
     sides = conn.execute("SELECT min_lon, min_lat FROM locs WHERE min_lon = max_lon LIMIT 50")
     for lon, lat in sides.fetchall():  # boxes whose side or corner is a point
         for box in ((lon, lat, lon + 0.01, lat + 0.01), (lon - 0.01, lat - 0.01, lon, lat)):
             flt = EntityFilter(bbox=box)
-            assert Planner(conn, flt, [], 1)._geo_total() == _exact(conn, flt) >= 1
+            assert GeoCount(Planner(conn, flt, [], 1)).total() == _exact(conn, flt) >= 1
 
 
 def test_strips_hold_the_circle_and_their_inner_parts_are_inside() -> None:
