@@ -27,6 +27,7 @@ import requests
 from hub.errors import QueryError, QueryTimeoutError, ResultTooLargeError, StoreError
 from hub.store.base import OXIGRAPH_GEOF, Capabilities, MiB, Term, solution_rows
 from hub.store.loopback import Answer, LoopbackClient, is_loopback
+from hub.store.loopback import suits as loopback_suits
 from hub.store.oxigraph import sparql_iri
 from hub.store.rwlock import ReadWriteLock
 from hub.util.sparql_text import declares_dataset, with_base
@@ -140,8 +141,7 @@ class HttpStore:
         self._publishing = ReadWriteLock()
         self._graphs: tuple[float, list[str]] | None = None
         # Reads from a server on this machine skip `requests` (see hub/store/loopback.py).
-        local = urlsplit(query_url).scheme == "http" and is_loopback(query_url)
-        self._loopback = LoopbackClient(query_url) if local else None
+        self._loopback = LoopbackClient(query_url) if loopback_suits(query_url) else None
 
     # -- HTTP --------------------------------------------------------------
     @property

@@ -31,6 +31,13 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def suits(url: str) -> bool:
+    """Whether this client may serve a URL: plain HTTP on this machine, no user or password
+    (credentials in a URL are `requests`' to send)."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and is_loopback(url) and parts.username is None
+
+
 @dataclass
 class Answer:
     """A server's answer: status, media type (without parameters) and the whole body."""
@@ -49,8 +56,11 @@ class LoopbackClient:
 
     def __init__(self, url: str, connect_timeout_s: float = 5.0) -> None:
         parts = urlsplit(url)
-        if parts.scheme != "http" or not is_loopback(url):
-            raise ValueError(f"{url} is not a plain-HTTP address on this machine")
+        if not suits(url):
+            raise ValueError(
+                f"{parts.scheme}://{parts.hostname}:{parts.port or 80}{parts.path} is not a "
+                "plain-HTTP address on this machine without credentials"
+            )
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.connect_timeout_s = connect_timeout_s

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
@@ -10,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hub.errors import ResultTooLargeError
+from hub.errors import QueryError, ResultTooLargeError
 from hub.store.loopback import LoopbackClient, is_loopback
 
 
@@ -22,6 +23,7 @@ class _Handler(BaseHTTPRequestHandler):
         form = self.rfile.read(length)
         server: _Server = self.server  # type: ignore[assignment]
         server.connections.add(self.client_address)
+        server.authorizations.append(self.headers.get("Authorization"))
         if b"silent" in form:
             time.sleep(2)
         body = b"x" * 200_000 if b"large" in form else b"echo:" + form
@@ -40,12 +42,14 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     connections: set[tuple[str, int]]
+    authorizations: list[str | None]
 
 
 @pytest.fixture()
 def server() -> Iterator[_Server]:
     httpd = _Server(("127.0.0.1", 0), _Handler)
     httpd.connections = set()
+    httpd.authorizations = []
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield httpd
@@ -111,6 +115,33 @@ def test_only_plain_http_on_this_machine() -> None:
         LoopbackClient("https://127.0.0.1/query")
     with pytest.raises(ValueError):
         LoopbackClient("http://sparql.example.org/query")
+    with pytest.raises(ValueError, match="without credentials") as refused:
+        LoopbackClient("http://admin:s3cret@127.0.0.1:3030/ds/query")
+    assert "s3cret" not in str(refused.value)
+
+
+def test_a_local_server_with_credentials_in_its_url_gets_them(server: _Server) -> None:
+    """Credentials in the URL stay `requests`' to send: the store does not use this client."""
+    from hub.store.http import HttpStore
+
+    port = server.server_address[1]
+    with_password = HttpStore(
+        f"http://admin:s3cret@127.0.0.1:{port}/query",
+        f"http://admin:s3cret@127.0.0.1:{port}/update",
+        f"http://admin:s3cret@127.0.0.1:{port}/store",
+    )
+    plain = HttpStore(
+        f"http://127.0.0.1:{port}/query",
+        f"http://127.0.0.1:{port}/update",
+        f"http://127.0.0.1:{port}/store",
+    )
+    for store in (with_password, plain):
+        with pytest.raises(QueryError, match="cannot be read"):  # the test server echoes text
+            store.select("SELECT * WHERE { ?s ?p ?o }")
+    sent_with_password, sent_plain = server.authorizations
+    assert sent_with_password == "Basic " + base64.b64encode(b"admin:s3cret").decode()
+    assert sent_plain is None
+    assert plain._loopback is not None  # noqa: SLF001 - the plain one took the fast path
 
 
 def test_close_closes_every_threads_connection(server: _Server) -> None:
