@@ -239,7 +239,7 @@ class Planner:
         if f.cube_only:
             return sum(c[6] for c in self.cells())
         if not (f.narrows_cells or f.words or f.municipalities or f.updated_since):
-            return self._geo_total()
+            return GeoCount(self).total()  # hub/readmodel/_geocount.py
         driver = self.best_driver()
         assert driver is not None  # a filter the cells cannot count has a driver
         if driver.dimension != "geo" and self._only(driver.dimension):
@@ -261,10 +261,6 @@ class Planner:
         return active.get(dimension, False) and not any(
             v for k, v in active.items() if k != dimension
         )
-
-    def _geo_total(self) -> int:
-        """Count a bbox or near filter (hub/readmodel/_geocount.py)."""
-        return GeoCount(self).total()
 
     def facet_cells(self) -> list[tuple[str, str, str, str, str, int]]:
         """Matching entities grouped by (source, types, regions, themes, categories)."""
@@ -320,9 +316,12 @@ class Planner:
         return self._scan(sort, limit, offset, after)
 
     @staticmethod
-    def _keyset(sql: Where, column: str, descending: bool, after: tuple[Any, str] | None) -> None:
+    def _keyset(
+        sql: Where, column: str, descending: bool, after: tuple[Any, str] | None, table: str = "e"
+    ) -> None:
+        """Rows after the cursor's (sort value, uid); `column` and `uid` of alias `table`."""
         if after is not None:
-            sql.add(f"({column}, e.uid) {'<' if descending else '>'} (?, ?)", *after)
+            sql.add(f"({column}, {table}.uid) {'<' if descending else '>'} (?, ?)", *after)
 
     def _driven(
         self, driver: Driver, sort: SortSpec, limit: int, offset: int, after: tuple[Any, str] | None
@@ -357,8 +356,7 @@ class Planner:
         key = "s." + column.split(".", 1)[1]  # e.sort_en -> s.sort_en (chosen by SortSpec)
         direction = "DESC" if descending else "ASC"
         sql = Where()
-        if after is not None:
-            sql.add(f"({key}, s.uid) {'<' if descending else '>'} (?, ?)", *after)
+        self._keyset(sql, key, descending, after, table="s")
         query = (
             f"SELECT s.id FROM ({driver.sql}) d CROSS JOIN sorts s ON s.id = d.id "
             f"WHERE {sql.where()} ORDER BY {key} {direction}, s.uid {direction} LIMIT ? OFFSET ?"
