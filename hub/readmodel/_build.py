@@ -29,7 +29,9 @@ from hub.readmodel._geo import unit_vector
 from hub.readmodel._programme import programme_classes, programme_docs
 from hub.readmodel._schema import CELL_BITS, SLOT_BITS, connect_writer, readmodel_path
 from hub.readmodel._stream import stream_entities
+from hub.readmodel import _textindex as textindex
 from hub.readmodel._text import LANGS, facet_value, pipes, sort_keys
+from hub.readmodel._textindex import slot_range
 from hub.util.ahead import BeforeCommit, commit
 
 log = logging.getLogger("hub.readmodel")
@@ -71,7 +73,6 @@ class _Writer:
         cells: dict[tuple[str, str, str, str], list[int]] | None = None,
         next_id: int = 1,
         next_cell: int = 0,
-        fts_later: bool = False,
     ) -> None:
         self.conn = conn
         self.source = source
@@ -81,12 +82,11 @@ class _Writer:
         self.count = 0
         self.next_id = next_id  # ids and cells continue after the source's existing ones
         self.next_cell = next_cell
-        self.fts_later = fts_later  # the caller fills `fts` from `docs` (`fill_fts`)
         self.facets: Counter[tuple[str, str]] = Counter()
         # key -> [cell id, entities]
         self.cells: dict[tuple[str, str, str, str], list[int]] = cells if cells is not None else {}
         self._rows: dict[str, list[tuple]] = {
-            k: [] for k in ("e", "s", "d", "f", "g", "p", "l", "x", "t")
+            k: [] for k in ("e", "s", "d", "f", "g", "p", "l", "t")
         }
 
     def add(
@@ -95,8 +95,8 @@ class _Writer:
         published: str,
         rowid: int | None = None,
         lines: list[bytes] | None = None,
-    ) -> None:
-        """Queue one entity's rows (a new id unless `rowid`); write them in batches.
+    ) -> int:
+        """Queue one entity's rows (a new id unless `rowid`); write them in batches; its id.
 
         `lines`: the entity's N-Triples lines in order; None reads them from TEMP `lines`.
         """
@@ -173,8 +173,6 @@ class _Writer:
         names = "\n".join(entity.names.values())
         descriptions = "\n".join(entity.descriptions.values())
         self._rows["d"].append((rowid, _compact(doc), names, descriptions))
-        if not self.fts_later:
-            self._rows["x"].append((rowid, names, descriptions))
         if lines is None:
             lines = [
                 line
@@ -197,6 +195,7 @@ class _Writer:
                 facets[(facet, value)] += 1
         if self.count % _BATCH == 0:
             self.flush()
+        return rowid
 
     def flush(self) -> None:
         """Write the queued rows."""
@@ -205,7 +204,6 @@ class _Writer:
             "e": f"INSERT INTO entities VALUES ({', '.join('?' * columns)})",
             "s": f"INSERT INTO sorts VALUES ({', '.join('?' * (3 + len(LANGS)))})",
             "d": "INSERT INTO docs VALUES (?, ?, ?, ?)",
-            "x": "INSERT INTO fts(rowid, names, descriptions) VALUES (?, ?, ?)",
             "g": "INSERT INTO geo VALUES (?, ?, ?, ?, ?)",
             "p": "INSERT INTO pts VALUES (?, ?, ?, ?, ?)",
             "l": "INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -246,24 +244,10 @@ def facet_pairs(doc: dict) -> list[tuple[str, str]]:
     ]
 
 
-def fill_fts(conn: sqlite3.Connection, slot: int) -> None:
-    """Index a source's `docs` rows in `fts` in one statement (after a `fts_later` writer)."""
-    low, high = slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
-    conn.execute(
-        "INSERT INTO fts(rowid, names, descriptions) "
-        "SELECT id, names, descriptions FROM docs WHERE id BETWEEN ? AND ? ORDER BY id",
-        (low, high),
-    )
-
-
 def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> None:
     """Delete every row of a source (inside the caller's transaction)."""
-    low, high = slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
-    conn.execute(
-        "INSERT INTO fts(fts, rowid, names, descriptions) "
-        "SELECT 'delete', id, names, descriptions FROM docs WHERE id BETWEEN ? AND ?",
-        (low, high),
-    )
+    low, high = slot_range(slot)
+    textindex.drop(conn, slot)
     for table in ("docs", "triples", "entities", "sorts", "geo", "pts", "locs"):
         conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (low, high))
     facets = conn.execute(
@@ -347,11 +331,11 @@ def rebuild_source(
         try:
             slot = _slot(conn, source_id)
             _delete_rows(conn, source_id, slot)
-            writer = _Writer(conn, source_id, slot, iris.programme_base + "region/", fts_later=True)
+            writer = _Writer(conn, source_id, slot, iris.programme_base + "region/")
             for entity, lines in stream_entities(ntriples, grouping, programme_classes(config)):
                 writer.add(entity, stamp, lines=lines)
             writer.finish()
-            fill_fts(conn, slot)
+            textindex.fill(conn, slot)
             conn.execute(
                 "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (

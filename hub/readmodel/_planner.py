@@ -31,6 +31,7 @@ from hub.readmodel._geo import (
     km_for_chord2,
     unit_vector,
 )
+from hub.readmodel import _textindex as textindex
 from hub.readmodel._geocount import GeoCount
 from hub.readmodel._model import EntityFilter, EntityRow, Page, SortSpec
 from hub.readmodel._sql import (
@@ -51,6 +52,12 @@ CUBE_FACETS = (
 MAX_MERGE_CELLS = 64
 """More matching cells than this and a page is not read by merging cells."""
 MAX_DRIVER_CELLS = 2000
+_MAX_RUNS = 400
+"""SQLite joins at most 500 SELECTs in one compound: more sources' runs, and a text search
+sorts its matches instead of merging runs."""
+_MATCHES = "SELECT t.id AS id FROM fts CROSS JOIN text_ids t ON t.fid = fts.rowid WHERE fts MATCH ?"
+"""The entity ids of an FTS query (its rowids are numbers in name order: `_textindex`)."""
+_RANKED_SORT = SortSpec("name", textindex.RANK_LANG)
 SMALL_DRIVER = 3000
 """A starting set this small is sorted whole rather than searched in rings."""
 _ENTITY_COLUMNS = "e.id, e.uid, e.source, e.updated, e.lat, e.lon"
@@ -129,7 +136,7 @@ class Planner:
         sql.conditions += geo.conditions
         sql.params += geo.params
         if f.words and "words" not in skip:
-            sql.add("e.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)", fts_expression(f.words))
+            sql.add(f"e.id IN ({_MATCHES})", fts_expression(f.words))
         return sql
 
     # -- cells -----------------------------------------------------------------
@@ -186,11 +193,9 @@ class Planner:
             return self._drivers
         f, found = self.f, []
         if f.words:
-            sql, params = (
-                "SELECT rowid AS id FROM fts WHERE fts MATCH ?",
-                (fts_expression(f.words),),
-            )
-            found.append(Driver("words", sql, params, self.count_rows(sql, params)))
+            params = (fts_expression(f.words),)
+            count = self.count_rows("SELECT rowid FROM fts WHERE fts MATCH ?", params)
+            found.append(Driver("words", _MATCHES, params, count))
         if f.municipalities:
             values = f.municipalities
             distinct = "DISTINCT " if len(values) > 1 else ""
@@ -329,6 +334,8 @@ class Planner:
         column, _, _, descending = sort.columns()
         direction = "DESC" if descending else "ASC"
         source, sql = self._from_driver(driver)
+        if not sql.conditions and driver.dimension == "words" and sort == _RANKED_SORT:
+            return self._ranked(driver, limit, offset, after)
         if not sql.conditions:
             return self._driven_sorts(driver, column, descending, limit, offset, after)
         self._keyset(sql, column, descending, after)
@@ -363,6 +370,42 @@ class Planner:
         )
         ids = [r[0] for r in self.conn.execute(query, (*driver.params, *sql.params, limit, offset))]
         return self._rows_of(ids, column), f"driver:{driver.dimension}"
+
+    def _ranked(
+        self, driver: Driver, limit: int, offset: int, after: tuple[Any, str] | None
+    ) -> tuple[list[EntityRow], str]:
+        """A text search alone in the default order: merge each source's first matches.
+
+        `fts` numbers each source's entities in this order (`_textindex`), so a source's
+        first `offset + limit` matches are its first in the index; a source's tail (added
+        or renamed since it was numbered) is sorted whole. A cursor's rows are skipped.
+        """
+        runs = textindex.runs(self.conn)
+        if 2 * len(runs) > _MAX_RUNS:
+            column = _RANKED_SORT.columns()[0]
+            return self._driven_sorts(driver, column, False, limit, offset, after)
+        key = f"s.sort_{textindex.RANK_LANG}"
+        keyset = Where()
+        self._keyset(keyset, key, False, after, table="s")
+        select = (
+            f"SELECT * FROM (SELECT t.id AS id, {key} AS k, s.uid AS uid FROM fts "
+            "CROSS JOIN text_ids t ON t.fid = fts.rowid CROSS JOIN sorts s ON s.id = t.id "
+            f"WHERE fts MATCH ? AND fts.rowid BETWEEN ? AND ? AND {keyset.where()} "
+        )
+        parts: list[str] = []
+        params: list[Any] = []
+        wanted = offset + limit
+        for run in runs:
+            parts.append(select + "ORDER BY fts.rowid LIMIT ?)")
+            params += [*driver.params, run.low, run.ranked - 1, *keyset.params, wanted]
+            if run.has_tail:
+                parts.append(select + f"ORDER BY {key}, s.uid LIMIT ?)")
+                params += [*driver.params, run.ranked, run.end - 1, *keyset.params, wanted]
+        if not parts:
+            return [], "ranked:0"
+        query = f"SELECT id FROM ({' UNION ALL '.join(parts)}) ORDER BY k, uid LIMIT ? OFFSET ?"
+        ids = [r[0] for r in self.conn.execute(query, (*params, limit, offset))]
+        return self._rows_of(ids, _RANKED_SORT.columns()[0]), f"ranked:{len(parts)}"
 
     def _rows_of(self, ids: list[int], column: str) -> list[EntityRow]:
         """The rows of a page whose ids (in order) a first query chose."""

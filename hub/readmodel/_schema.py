@@ -15,7 +15,10 @@ a rebuild and each read transaction sees one committed state.
                   the JSON-LD answers are these, so they equal the data (decisions #29)
     facets        (municipality, entity): drives municipality filters
     facet_counts  entities per (source, facet, value)
-    fts           FTS5 over names and descriptions in every language (content: docs)
+    fts           FTS5 over names and descriptions in every language (contentless: the text
+                  is in docs); its rowids number each source's entities in name order
+    text_ids      fts rowid -> entity id; text_runs: where each source's ordered run ends
+                  (`_textindex`)
     geo           R*Tree of entity extents (bbox filters)
     pts           R*Tree of entity points (near filters, nearest first)
     locs          exact point (unit vector) and extent of located entities: a narrow table,
@@ -37,7 +40,7 @@ from hub.config import HubConfig
 from hub.layout import DataLayout
 from hub.readmodel._text import LANGS
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 SLOT_BITS = 32
 """Entity ids are `slot << SLOT_BITS | n`: each source owns one id range."""
 
@@ -100,9 +103,11 @@ CREATE TABLE facets(facet TEXT NOT NULL, value TEXT NOT NULL, entity INTEGER NOT
 CREATE TABLE facet_counts(source TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL,
                           n INTEGER NOT NULL, PRIMARY KEY (source, facet, value)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(
-    names, descriptions, content='docs', content_rowid='id',
-    tokenize='unicode61 remove_diacritics 2'
+    names, descriptions, content='', tokenize='unicode61 remove_diacritics 2'
 );
+CREATE TABLE text_ids(fid INTEGER PRIMARY KEY, id INTEGER NOT NULL);
+CREATE UNIQUE INDEX text_ids_id ON text_ids(id);
+CREATE TABLE text_runs(slot INTEGER PRIMARY KEY, ranked INTEGER NOT NULL, next INTEGER NOT NULL);
 CREATE VIRTUAL TABLE geo USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE VIRTUAL TABLE pts USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE TABLE locs(id INTEGER PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,

@@ -40,7 +40,9 @@ from hub.readmodel._build import (
 )
 from hub.readmodel._extract import stage_triples, staged_entities
 from hub.readmodel._programme import programme_classes
-from hub.readmodel._schema import CELL_BITS, SLOT_BITS, connect_writer, readmodel_path
+from hub.readmodel import _textindex as textindex
+from hub.readmodel._schema import CELL_BITS, connect_writer, readmodel_path
+from hub.readmodel._textindex import slot_range
 from hub.readmodel._stream import lines_starting
 from hub.readmodel._text import facet_value
 from hub.util.ahead import BeforeCommit, commit
@@ -307,7 +309,7 @@ def _replace(
 ) -> int:
     """One transaction: delete the touched entities' rows, write their new ones."""
     source = config.source(source_id)
-    low, high = slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
+    low, high = slot_range(slot)
     conn.execute("BEGIN IMMEDIATE")
     try:
         row = conn.execute(
@@ -343,12 +345,15 @@ def _replace(
             key = key_of_cell[entity.cell]
             cells[key][1] -= 1
             touched_cells.add(key)
+        numbers = textindex.forget(conn, (entity.rowid for entity in old.values()))
         _delete_entities(conn, old)
         before = {key: n for key, (_, n) in cells.items()}
-        for entity in entities:
-            known = old.get(entity.iri)
-            writer.add(entity, stamp, rowid=known.rowid if known else None)
+        written = [
+            writer.add(entity, stamp, rowid=known.rowid if (known := old.get(entity.iri)) else None)
+            for entity in entities
+        ]
         writer.flush()
+        textindex.index(conn, slot, written, numbers)
         touched_cells.update(k for k, (_, n) in writer.cells.items() if before.get(k) != n)
         _write_counts(conn, source_id, writer, touched_cells)
         count = int(row[1]) - len(old) + len(entities)
@@ -376,11 +381,6 @@ def _replace(
 
 def _delete_entities(conn: sqlite3.Connection, old: dict[str, _Old]) -> None:
     ids = [(entity.rowid,) for entity in old.values()]
-    conn.executemany(
-        "INSERT INTO fts(fts, rowid, names, descriptions) "
-        "SELECT 'delete', id, names, descriptions FROM docs WHERE id = ?",
-        ids,
-    )
     for table in ("docs", "triples", "entities", "sorts", "geo", "pts", "locs"):
         conn.executemany(f"DELETE FROM {table} WHERE id = ?", ids)
     conn.executemany(

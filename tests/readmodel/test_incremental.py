@@ -65,6 +65,22 @@ def _uid_of(conn: sqlite3.Connection) -> dict[int, str]:
     return dict(conn.execute("SELECT id, uid FROM entities"))
 
 
+def _assert_runs_in_name_order(conn: sqlite3.Connection) -> None:
+    """Each source's ordered run of `fts` numbers follows (sort_en, uid); tails follow it."""
+    for slot, ranked, end in conn.execute("SELECT slot, ranked, next FROM text_runs"):
+        low = slot << 32
+        keys = conn.execute(
+            "SELECT s.sort_en, s.uid FROM text_ids t JOIN sorts s ON s.id = t.id "
+            "WHERE t.fid BETWEEN ? AND ? ORDER BY t.fid",
+            (low, ranked - 1),
+        ).fetchall()
+        assert keys == sorted(keys)
+        numbers = [r[0] for r in conn.execute(
+            "SELECT fid FROM text_ids WHERE fid BETWEEN ? AND ?", (low, (low | 0xFFFFFFFF))
+        )]
+        assert all(low <= n < end for n in numbers)
+
+
 def _tables(path: Path) -> dict[str, object]:
     """Every table of a read model, with ids replaced by entity uids and cells by their keys."""
     conn = sqlite3.connect(path)
@@ -76,8 +92,29 @@ def _tables(path: Path) -> dict[str, object]:
                 "SELECT * FROM cells"
             )
         }
+        conn.execute("INSERT INTO fts(fts) VALUES ('integrity-check')")
+        fid_uid = {fid: uid[i] for fid, i in conn.execute("SELECT fid, id FROM text_ids")}
+        assert sorted(fid_uid.values()) == sorted(uid.values())  # each entity numbered once
+        _assert_runs_in_name_order(conn)
+        # the contentless index holds exactly each entity's docs text: index it again by id
+        conn.execute(
+            "CREATE VIRTUAL TABLE temp.again USING fts5(names, descriptions, "
+            "tokenize='unicode61 remove_diacritics 2')"
+        )
+        conn.execute(
+            "INSERT INTO temp.again(rowid, names, descriptions) "
+            "SELECT id, names, descriptions FROM docs"
+        )
         conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, fts, 'instance')")
-        conn.execute("INSERT INTO fts(fts) VALUES ('integrity-check')")  # index = content
+        conn.execute("CREATE VIRTUAL TABLE temp.vocab2 USING fts5vocab(temp, again, 'instance')")
+        indexed = sorted(
+            (term, fid_uid[doc], col, offset)
+            for term, doc, col, offset in conn.execute("SELECT * FROM temp.vocab")
+        )
+        assert indexed == sorted(
+            (term, uid[doc], col, offset)
+            for term, doc, col, offset in conn.execute("SELECT * FROM temp.vocab2")
+        )
         tables: dict[str, object] = {
             "meta": sorted(conn.execute("SELECT * FROM meta")),
             "sources": sorted(
@@ -99,10 +136,7 @@ def _tables(path: Path) -> dict[str, object]:
             },
             "facets": sorted((f, v, uid[e]) for f, v, e in conn.execute("SELECT * FROM facets")),
             "facet_counts": sorted(conn.execute("SELECT * FROM facet_counts")),
-            "fts": sorted(
-                (term, uid[doc], col, offset)
-                for term, doc, col, offset in conn.execute("SELECT * FROM temp.vocab")
-            ),
+            "fts": indexed,
             "programme": sorted(conn.execute("SELECT * FROM programme")),
         }
         for table in ("sorts", "geo", "pts", "locs"):
