@@ -25,13 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hub.readmodel import _textindex as textindex
 from hub.readmodel._geo import (
     box_around,
     chord2_for_km,
     km_for_chord2,
     unit_vector,
 )
-from hub.readmodel import _textindex as textindex
 from hub.readmodel._geocount import GeoCount
 from hub.readmodel._model import EntityFilter, EntityRow, Page, SortSpec
 from hub.readmodel._sql import (

@@ -56,7 +56,9 @@ def runs(conn: sqlite3.Connection) -> list[Run]:
     """Every source's run, by slot (sources without entities have none)."""
     return [
         Run(slot, slot_range(slot)[0], ranked, end)
-        for slot, ranked, end in conn.execute("SELECT slot, ranked, next FROM text_runs ORDER BY slot")
+        for slot, ranked, end in conn.execute(
+            "SELECT slot, ranked, next FROM text_runs ORDER BY slot"
+        )
         if end > slot_range(slot)[0]
     ]
 

@@ -75,9 +75,12 @@ def _assert_runs_in_name_order(conn: sqlite3.Connection) -> None:
             (low, ranked - 1),
         ).fetchall()
         assert keys == sorted(keys)
-        numbers = [r[0] for r in conn.execute(
-            "SELECT fid FROM text_ids WHERE fid BETWEEN ? AND ?", (low, (low | 0xFFFFFFFF))
-        )]
+        numbers = [
+            r[0]
+            for r in conn.execute(
+                "SELECT fid FROM text_ids WHERE fid BETWEEN ? AND ?", (low, (low | 0xFFFFFFFF))
+            )
+        ]
         assert all(low <= n < end for n in numbers)
 
 
