@@ -3,14 +3,16 @@
 Every value reaches SQLite as a bound parameter; only column and index names chosen
 here (never from the request) are written into the SQL text.
 
-A page is read one of four ways, whichever reads fewest rows:
+A page is read one of five ways, whichever reads fewest rows:
 
 - merge:  the filter keeps a few cells (source × types × regions × themes × categories):
           read each cell's first rows from its sort index and merge them;
 - driver: start from the smallest matching set (text search, an R*Tree box, a
           municipality, the cells' entities, an `updated` range), then sort it;
 - scan:   walk the sort index and test each row (when many rows match, in no cell order);
-- rings:  for `sort=distance`, search growing circles until the page is full.
+- rings:  for `sort=distance`, search growing circles until the page is full;
+- ranked: a text search alone in the default order: merge each source's first matches,
+          which `fts` numbers in that order (`_textindex`).
 
 Counts of filters on source, project, type, region, theme and category are sums over
 the `cells` table, in microseconds; other counts start from the smallest set.
