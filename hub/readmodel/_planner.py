@@ -21,6 +21,7 @@ the `cells` table, in microseconds; other counts start from the smallest set.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
@@ -497,7 +498,7 @@ class Planner:
             or (driver.dimension != "geo" and driver.estimate <= SMALL_DRIVER)
         ):
             small = driver
-        rings = [r for r in (radius / 64, radius / 16, radius / 4) if r > start and small is None]
+        rings = [] if small is not None else self._ring_radii(radius, start, offset + limit)
         rings.append(radius)
         distance = chord2_sql()
         xyz = xyz_params(f.near)
@@ -534,6 +535,27 @@ class Planner:
                 plan = f"driver:{small.dimension}" if small else f"rings:{ring:g}km"
                 return rows, plan
         return rows, "rings"
+
+    def _ring_radii(self, radius: float, start: float, wanted: int) -> list[float]:
+        """Radii to search before the whole circle, growing 4x from the first.
+
+        The first is where, were the total spread evenly over the circle, twice the rows
+        wanted would lie beyond the cursor (`start`); without a total, radius / 64. Any
+        radius gives the right rows (a ring's rows are all nearer than any outside it):
+        this only picks how few are read.
+        """
+        total = self.known_total
+        if total:
+            share = min(1.0, (start / radius) ** 2 + 2.0 * wanted / total)
+            first = max(radius * math.sqrt(share), radius / 64)
+        else:
+            first = radius / 64
+        radii = []
+        while first < radius:
+            if first > start:
+                radii.append(first)
+            first *= 4
+        return radii
 
     def _attach_docs(self, rows: list[EntityRow]) -> None:
         if not rows:
