@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from hub.api import create_app
 from hub.pipeline.state import load_state
 from hub.readmodel import EntityFilter, ReadModel, SortSpec, readmodel_path, update_source
+from hub.readmodel import _planner as planner_module
 from hub.readmodel import _textindex as textindex
 from hub.readmodel._model import Word
 from tests.api_v1.conftest import DemoHub, all_items
@@ -162,3 +163,13 @@ def _slot(hub: DemoHub) -> int:
         )
     finally:
         conn.close()
+
+
+def test_too_many_sources_to_merge_sort_the_matches(
+    demo_hub: DemoHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite compounds at most 500 SELECTs: past `_MAX_RUNS` runs, the matches are sorted."""
+    monkeypatch.setattr(planner_module, "_MAX_RUNS", 2)
+    assert _plan(demo_hub) == "driver:words"
+    with TestClient(create_app(demo_hub.config, demo_hub.store)) as fresh:  # its own caches
+        _assert_same_as_general(fresh)
