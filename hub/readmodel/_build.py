@@ -24,6 +24,7 @@ from hub.errors import HubError
 from hub.feed._derive import owners_grouping
 from hub.iris import Iris
 from hub.layout import DataLayout
+from hub.readmodel import _grid as grid
 from hub.readmodel import _textindex as textindex
 from hub.readmodel._extract import CATEGORY_NS, THEME_NS, Entity
 from hub.readmodel._geo import unit_vector
@@ -213,6 +214,8 @@ class _Writer:
         for key, sql in statements.items():
             if self._rows[key]:
                 self.conn.executemany(sql, self._rows[key])
+                if key == "p":
+                    grid.count(self.conn, (row[0] for row in self._rows[key]), 1)
                 self._rows[key].clear()
 
     def finish(self) -> None:
@@ -248,6 +251,7 @@ def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> None:
     """Delete every row of a source (inside the caller's transaction)."""
     low, high = slot_range(slot)
     textindex.drop(conn, slot)
+    grid.drop(conn, slot)
     for table in ("docs", "triples", "entities", "sorts", "geo", "pts", "locs"):
         conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (low, high))
     facets = conn.execute(

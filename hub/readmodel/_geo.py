@@ -191,7 +191,9 @@ def _widest(a: float, b: float, phi0: float, rho: float) -> float:
     return max(_half_width(p, phi0, rho) for p in (a, b, min(max(peak, a), b)))
 
 
-def circle_strips(lat: float, lon: float, km: float, strips: int = 16) -> list[Strip] | None:
+def circle_strips(
+    lat: float, lon: float, km: float, strips: int = 16, rows: float | None = None
+) -> list[Strip] | None:
     """The circle of radius `km` around (lat, lon) cut into horizontal strips, or None near
     a pole or the antimeridian (callers then use boxes around the circle).
 
@@ -199,7 +201,8 @@ def circle_strips(lat: float, lon: float, km: float, strips: int = 16) -> list[S
     The half width has a single peak, so its smallest value over a strip is at one of the
     strip's edges: longitudes within it at both edges are inside at every latitude between.
     `inner` is computed for a radius a millionth smaller and `cover` a millionth larger, so
-    points near the circle are always left to the exact test.
+    points near the circle are always left to the exact test. With `rows` (degrees), the
+    strips are cut at the multiples of `rows` instead (`_grid` rows), not in `strips` parts.
     """
     e = GEO_EPSILON
     phi0 = math.radians(lat)
@@ -212,7 +215,12 @@ def circle_strips(lat: float, lon: float, km: float, strips: int = 16) -> list[S
     reach = math.degrees(_widest(math.radians(south), math.radians(north), phi0, rho_out))
     if lon - reach - e < -180.0 or lon + reach + e > 180.0:
         return None
-    edges = [south + (north - south) * i / strips for i in range(strips + 1)]
+    if rows:
+        first, last = math.floor(south / rows) + 1, math.ceil(north / rows) - 1
+        edges = [south, *(k * rows for k in range(first, last + 1)), north]
+        edges = [x for i, x in enumerate(edges) if i == 0 or x > edges[i - 1]]
+    else:
+        edges = [south + (north - south) * i / strips for i in range(strips + 1)]
     out = []
     for low, high in zip(edges, edges[1:], strict=False):
         a, b = math.radians(low - e), math.radians(high + e)

@@ -12,7 +12,9 @@ import math
 import sqlite3
 from typing import TYPE_CHECKING
 
+from hub.readmodel import _grid as grid
 from hub.readmodel._geo import (
+    EARTH_RADIUS_KM,
     GEO_EPSILON,
     chord2_for_km,
     circle_strips,
@@ -23,6 +25,10 @@ from hub.readmodel._geo import (
 if TYPE_CHECKING:
     from hub.readmodel._planner import Planner
 
+MIN_GRID_ROWS = 6
+"""A circle this many grid rows across or more is cut at the rows (`_grid`); smaller ones
+in 16 strips."""
+GRID_DEGREES = grid.GRID_DEGREES
 CHORD_MARGIN = 1e-6
 """How far (a chord of the unit sphere) an R*Tree corner may lie from its point: float32
 rounds each coordinate down by at most 1.5e-5 degrees, 3.8e-7 of chord together."""
@@ -78,6 +84,16 @@ class GeoCount:
             total += int(self.conn.execute(f"SELECT {terms}", params).fetchone()[0])
         return total
 
+    def _sum_cells(self, rows: list[tuple[str, tuple[int, int, int]]]) -> int:
+        """The sum of grid row sums (`_grid.row_sum`)."""
+        total = 0
+        for start in range(0, len(rows), 200):
+            chunk = rows[start : start + 200]
+            terms = " + ".join(f"({sql})" for sql, _ in chunk)
+            params = [p for _, ps in chunk for p in ps]
+            total += int(self.conn.execute(f"SELECT {terms}", params).fetchone()[0])
+        return total
+
     def circle(self, lat: float, lon: float, km: float) -> int | None:
         """Count a circle by strips of latitude (None near a pole or the antimeridian).
 
@@ -86,22 +102,36 @@ class GeoCount:
         or the two bands either side of it, whose points are tested exactly. Points beyond
         the bands are certainly outside. So the exact test reads only the circle's edge.
         """
-        strips = circle_strips(lat, lon, km)
+        rows = math.degrees(km / EARTH_RADIUS_KM) * 2 / GRID_DEGREES >= MIN_GRID_ROWS
+        strips = circle_strips(lat, lon, km, rows=GRID_DEGREES if rows else None)
         if strips is None:
             return None
         rect = "min_lat >= ? AND min_lat < ? AND min_lon >= ? AND min_lon < ?"
         last = "min_lat >= ? AND min_lat < ? AND min_lon >= ? AND min_lon <= ?"
         inner: list[tuple[str, tuple[float, ...]]] = []
+        cells: list[tuple[str, tuple[int, int, int]]] = []
         bands: list[tuple[str, tuple[float, ...]]] = []
         for s in strips:
             if s.inner is None:
                 bands.append((last, (s.south, s.north, s.cover_west, s.cover_east)))
                 continue
             west, east = s.inner
+            gy = grid.index_of(s.south)
+            if rows and grid.boundary(gy) == s.south and grid.boundary(gy + 1) == s.north:
+                # a whole grid row: the cells inside [west, east) from `grid`, the rest tested
+                gx0, gx1 = grid.index_of(west), grid.index_of(east) - 1
+                if grid.boundary(gx0) < west:
+                    gx0 += 1
+                if gx0 <= gx1:
+                    cells.append(grid.row_sum(gy, gx0, gx1))
+                    west, east = grid.boundary(gx0), grid.boundary(gx1 + 1)
+                    bands.append((rect, (s.south, s.north, s.cover_west, west)))
+                    bands.append((last, (s.south, s.north, east, s.cover_east)))
+                    continue
             inner.append((rect, (s.south, s.north, west, east)))
             bands.append((rect, (s.south, s.north, s.cover_west, west)))
             bands.append((last, (s.south, s.north, east, s.cover_east)))
-        total = self._sum_counts("pts", inner)
+        total = self._sum_counts("pts", inner) + self._sum_cells(cells)
         for start in range(0, len(bands), 200):
             total += self._band_count(bands[start : start + 200], lat, lon, km)
         return total

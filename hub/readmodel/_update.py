@@ -30,6 +30,7 @@ from pathlib import Path
 from hub.config import HubConfig
 from hub.feed._derive import SKOLEM, owner_of
 from hub.iris import GEO, SCHEMA, Iris
+from hub.readmodel import _grid as grid
 from hub.readmodel import _textindex as textindex
 from hub.readmodel._build import (
     ReadModelError,
@@ -381,6 +382,7 @@ def _replace(
 
 def _delete_entities(conn: sqlite3.Connection, old: dict[str, _Old]) -> None:
     ids = [(entity.rowid,) for entity in old.values()]
+    grid.count(conn, (entity.rowid for entity in old.values()), -1)
     for table in ("docs", "triples", "entities", "sorts", "geo", "pts", "locs"):
         conn.executemany(f"DELETE FROM {table} WHERE id = ?", ids)
     conn.executemany(

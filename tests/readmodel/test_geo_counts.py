@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hub.readmodel import _geocount as geocount_module
+from hub.readmodel import _grid as grid
 from hub.readmodel._geo import (
     EARTH_RADIUS_KM,
     GEO_EPSILON,
@@ -63,6 +64,17 @@ def _points(rng: random.Random) -> list[tuple[float, float]]:
             for lon in (strip.cover_west, strip.cover_east, *(strip.inner or ())):
                 points.append((lat, lon))
                 points.append((lat, lon + GEO_EPSILON / 3))
+    for k in range(-30, 31):  # on the grid's lines and a hair below them
+        line_lat = grid.boundary(grid.index_of(lat0) + k)
+        line_lon = grid.boundary(grid.index_of(lon0) + k)
+        for offset in (0.0, -1e-9, -GEO_EPSILON / 3):
+            points.append((line_lat + offset, lon0 + rng.uniform(-0.1, 0.1)))
+            points.append((lat0 + rng.uniform(-0.1, 0.1), line_lon + offset))
+            points.append((line_lat + offset, line_lon + offset))
+    for lat in (43.5, 43.55, 43.6, 43.65, 43.75, 43.8, 43.85, 43.9, 43.95, 44.0):
+        for lon in (7.0, 7.1, 7.15, 7.2, 7.25, 7.3, 7.35, 7.4, 7.45, 7.5):  # float32 or not
+            for point in ((lat, lon), (math.nextafter(lat, 0), math.nextafter(lon, 0))):
+                points.append(point)
     return points
 
 
@@ -86,6 +98,7 @@ def conn(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
         )
         db.execute("INSERT INTO pts VALUES (?, ?, ?, ?, ?)", (rowid, lon, lon, lat, lat))
         db.execute("INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (rowid, x, y, z, *box))
+    grid.count(db, range(1, len(rows) + 1), 1)  # as the builder does once `pts` has them
     db.execute("COMMIT")
     return db
 
@@ -178,3 +191,16 @@ def test_near_a_pole_or_the_antimeridian_the_circle_is_not_cut() -> None:
     assert circle_strips(88.0, 10.0, 50.0) is None
     assert circle_strips(10.0, 179.99, 50.0) is None
     assert circle_strips(10.0, -179.99, 50.0) is None
+
+
+def test_grid_rows_hold_their_boundaries() -> None:
+    """Each coordinate falls in the one row whose lower edge is at or below it, even where
+    dividing by the cell's side rounds across an edge (43.55 / 0.005 = 8710 exactly, but
+    8710 * 0.005 > 43.55)."""
+    rng = random.Random(3)
+    values = [k * 0.05 for k in range(-3600, 3601)] + [rng.uniform(-180, 180) for _ in range(5000)]
+    values += [math.nextafter(v, -math.inf) for v in values[:7201]]
+    for value in values:
+        k = grid.index_of(value)
+        assert grid.boundary(k) <= value < grid.boundary(k + 1), value
+    assert grid.index_of(43.55) == 8709  # the edge 43.550000000000004 is above it

@@ -141,6 +141,7 @@ def _tables(path: Path) -> dict[str, object]:
             "facet_counts": sorted(conn.execute("SELECT * FROM facet_counts")),
             "fts": indexed,
             "programme": sorted(conn.execute("SELECT * FROM programme")),
+            "grid": sorted(conn.execute("SELECT * FROM grid")),
         }
         for table in ("sorts", "geo", "pts", "locs"):
             tables[table] = {uid[r[0]]: r[1:] for r in conn.execute(f"SELECT * FROM {table}")}

@@ -1,0 +1,70 @@
+"""Point counts per grid cell, so a circle's inside is counted from cells, not entries.
+
+A located entity is counted in the cell of its `pts` R*Tree corner (the float32 value the
+R*Tree keeps, read back from it), by the same half-open comparisons a `pts` query makes:
+row `gy` holds corners with `boundary(gy) <= min_lat < boundary(gy + 1)`, column `gx` the
+same in longitude. So the cells of a strip of whole rows partition exactly the points an
+R*Tree query of that strip finds (`GeoCount.circle`, decisions #41).
+
+    grid   (gy, gx, slot) -> n: one row per source and non-empty cell
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+
+from hub.readmodel._schema import SLOT_BITS
+
+GRID_DEGREES = 0.005
+"""A cell's side: about 550 m of latitude; a 2-10 km circle spans 7-36 rows."""
+
+
+def boundary(k: int) -> float:
+    """The lower edge of row or column `k` (degrees)."""
+    return k * GRID_DEGREES
+
+
+def index_of(value: float) -> int:
+    """The row or column holding a corner coordinate: boundary(k) <= value < boundary(k+1)."""
+    k = math.floor(value / GRID_DEGREES)
+    while boundary(k) > value:
+        k -= 1
+    while boundary(k + 1) <= value:
+        k += 1
+    return k
+
+
+def count(conn: sqlite3.Connection, ids: Iterable[int], sign: int) -> None:
+    """Add (sign 1) or remove (sign -1) entities' points, read from `pts` (call while the
+    rows are there: after inserting them, before deleting them); unlocated ones are skipped."""
+    cells: Counter[tuple[int, int, int]] = Counter()
+    for entity in ids:
+        corner = conn.execute("SELECT min_lat, min_lon FROM pts WHERE id = ?", (entity,)).fetchone()
+        if corner is not None:
+            cells[(index_of(corner[0]), index_of(corner[1]), entity >> SLOT_BITS)] += sign
+    conn.executemany(
+        "INSERT INTO grid VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(gy, gx, slot) DO UPDATE SET n = n + excluded.n",
+        [(*cell, n) for cell, n in cells.items() if n],
+    )
+    if sign < 0:
+        conn.executemany(
+            "DELETE FROM grid WHERE gy = ? AND gx = ? AND slot = ? AND n <= 0", list(cells)
+        )
+
+
+def drop(conn: sqlite3.Connection, slot: int) -> None:
+    """Remove a source's counts."""
+    conn.execute("DELETE FROM grid WHERE slot = ?", (slot,))
+
+
+def row_sum(gy: int, west: int, east: int) -> tuple[str, tuple[int, int, int]]:
+    """The SQL of the points in columns west..east of row gy (every source)."""
+    return "SELECT coalesce(sum(n), 0) FROM grid WHERE gy = ? AND gx BETWEEN ? AND ?", (
+        gy,
+        west,
+        east,
+    )
