@@ -6,7 +6,8 @@ row `gy` holds corners with `boundary(gy) <= min_lat < boundary(gy + 1)`, column
 same in longitude. So the cells of a strip of whole rows partition exactly the points an
 R*Tree query of that strip finds (`GeoCount.circle`, decisions #41).
 
-    grid   (gy, gx, slot) -> n: one row per source and non-empty cell
+    grid   (gy, gx) -> n: one row per non-empty cell, every source together (a circle's
+           sum reads each cell once; a source's rebuild subtracts its points first)
 """
 
 from __future__ import annotations
@@ -40,29 +41,28 @@ def index_of(value: float) -> int:
 def count(conn: sqlite3.Connection, ids: Iterable[int], sign: int) -> None:
     """Add (sign 1) or remove (sign -1) entities' points, read from `pts` (call while the
     rows are there: after inserting them, before deleting them); unlocated ones are skipped."""
-    cells: Counter[tuple[int, int, int]] = Counter()
+    cells: Counter[tuple[int, int]] = Counter()
     for entity in ids:
         corner = conn.execute("SELECT min_lat, min_lon FROM pts WHERE id = ?", (entity,)).fetchone()
         if corner is not None:
-            cells[(index_of(corner[0]), index_of(corner[1]), entity >> SLOT_BITS)] += sign
+            cells[(index_of(corner[0]), index_of(corner[1]))] += sign
     conn.executemany(
-        "INSERT INTO grid VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(gy, gx, slot) DO UPDATE SET n = n + excluded.n",
+        "INSERT INTO grid VALUES (?, ?, ?) ON CONFLICT(gy, gx) DO UPDATE SET n = n + excluded.n",
         [(*cell, n) for cell, n in cells.items() if n],
     )
     if sign < 0:
-        conn.executemany(
-            "DELETE FROM grid WHERE gy = ? AND gx = ? AND slot = ? AND n <= 0", list(cells)
-        )
+        conn.executemany("DELETE FROM grid WHERE gy = ? AND gx = ? AND n <= 0", list(cells))
 
 
 def drop(conn: sqlite3.Connection, slot: int) -> None:
-    """Remove a source's counts."""
-    conn.execute("DELETE FROM grid WHERE slot = ?", (slot,))
+    """Subtract a source's points (before its `pts` rows are deleted)."""
+    low, high = slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
+    located = conn.execute("SELECT id FROM locs WHERE id BETWEEN ? AND ?", (low, high))
+    count(conn, [row[0] for row in located], -1)
 
 
 def row_sum(gy: int, west: int, east: int) -> tuple[str, tuple[int, int, int]]:
-    """The SQL of the points in columns west..east of row gy (every source)."""
+    """The SQL of the points in columns west..east of row gy."""
     return "SELECT coalesce(sum(n), 0) FROM grid WHERE gy = ? AND gx BETWEEN ? AND ?", (
         gy,
         west,

@@ -21,7 +21,7 @@ a rebuild and each read transaction sees one committed state.
                   (`_textindex`)
     geo           R*Tree of entity extents (bbox filters)
     pts           R*Tree of entity points (near filters, nearest first)
-    grid          points per 0.005° cell of their `pts` corner, per source (`_grid`)
+    grid          points per 0.005° cell of their `pts` corner (`_grid`)
     locs          exact point (unit vector) and extent of located entities: a narrow table,
                   so the exact check of R*Tree candidates reads little
     programme     the programme's projects, groups, regions, themes, categories, classes
@@ -109,8 +109,8 @@ CREATE VIRTUAL TABLE fts USING fts5(
 CREATE TABLE text_ids(fid INTEGER PRIMARY KEY, id INTEGER NOT NULL);
 CREATE UNIQUE INDEX text_ids_id ON text_ids(id);
 CREATE TABLE text_runs(slot INTEGER PRIMARY KEY, ranked INTEGER NOT NULL, next INTEGER NOT NULL);
-CREATE TABLE grid(gy INTEGER NOT NULL, gx INTEGER NOT NULL, slot INTEGER NOT NULL,
-                  n INTEGER NOT NULL, PRIMARY KEY (gy, gx, slot)) WITHOUT ROWID;
+CREATE TABLE grid(gy INTEGER NOT NULL, gx INTEGER NOT NULL, n INTEGER NOT NULL,
+                  PRIMARY KEY (gy, gx)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE geo USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE VIRTUAL TABLE pts USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE TABLE locs(id INTEGER PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,

@@ -15,6 +15,7 @@ import logging
 import shutil
 import sqlite3
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from hub.layout import DataLayout
 from hub.pipeline.programme import load_programme
 from hub.pipeline.run import run_source
 from hub.pipeline.state import load_state
+from hub.readmodel import _grid as grid
 from hub.readmodel import follow_publish, readmodel_path, rebuild_source
 from hub.store import open_store
 
@@ -99,6 +101,11 @@ def _tables(path: Path) -> dict[str, object]:
         fid_uid = {fid: uid[i] for fid, i in conn.execute("SELECT fid, id FROM text_ids")}
         assert sorted(fid_uid.values()) == sorted(uid.values())  # each entity numbered once
         _assert_runs_in_name_order(conn)
+        corners = Counter(
+            (grid.index_of(lat), grid.index_of(lon))
+            for lat, lon in conn.execute("SELECT min_lat, min_lon FROM pts")
+        )
+        assert dict(corners) == {(y, x): n for y, x, n in conn.execute("SELECT * FROM grid")}
         # the contentless index holds exactly each entity's docs text: index it again by id
         conn.execute(
             "CREATE VIRTUAL TABLE temp.again USING fts5(names, descriptions, "
@@ -233,6 +240,12 @@ def test_a_publish_updates_only_what_changed_and_equals_a_rebuild(
         assert sorts[1] == mine[updated_column], uid
         assert sorts[:1] + sorts[2:] == rebuilt["sorts"][uid][:1] + rebuilt["sorts"][uid][2:], uid
     assert set(updated["sorts"]) == set(rebuilt["sorts"]) == set(rebuilt["entities"])
+
+    # Rebuilt in place (its old rows deleted first), the grid and text index come out the
+    # same as a fresh build's.
+    rebuild_source(config, SOURCE, version, published=_parse(published), run_id=state.run_id)
+    replaced = _tables(readmodel_path(config))
+    assert replaced["grid"] == rebuilt["grid"] and replaced["fts"] == rebuilt["fts"]
 
 
 def _parse(stamp: str):
