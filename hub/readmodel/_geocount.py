@@ -1,9 +1,10 @@
 """Exact totals of bbox and near filters, counted mostly inside the R*Trees.
 
 Only entries near the filter's edge are tested exactly (against the narrow `locs` table):
-a circle is cut into strips of latitude (`circle`), a box is shrunk by the R*Trees' float32
-rounding and only its thin frames are tested (`box`); both at once fall back to boxes
-inscribed in the circle (`slabs`). Decisions #40.
+a circle is cut into strips of latitude (`circle`; at the rows of `_grid` when it spans 6
+or more, so the cells inside it are summed, not their entries), a box is shrunk by the
+R*Trees' float32 rounding and only its thin frames are tested (`box`); both at once fall
+back to boxes inscribed in the circle (`slabs`). Decisions #40, #41.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class GeoCount:
         down): the part of a strip certainly inside the circle, counted in the R*Tree alone,
         or the two bands either side of it, whose points are tested exactly. Points beyond
         the bands are certainly outside. So the exact test reads only the circle's edge.
+        A strip that is a whole grid row counts the cells inside it from `grid` instead,
+        and tests the rest of the row (its two ends) exactly.
         """
         rows = math.degrees(km / EARTH_RADIUS_KM) * 2 / GRID_DEGREES >= MIN_GRID_ROWS
         strips = circle_strips(lat, lon, km, rows=GRID_DEGREES if rows else None)
