@@ -77,19 +77,13 @@ class GeoCount:
 
     def _sum_counts(self, table: str, boxes: list[tuple[str, tuple[float, ...]]]) -> int:
         """The sum of R*Tree counts, one per (condition, parameters)."""
-        total = 0
-        for start in range(0, len(boxes), 200):
-            chunk = boxes[start : start + 200]
-            terms = " + ".join(f"(SELECT count(*) FROM {table} WHERE {c})" for c, _ in chunk)
-            params = [p for _, ps in chunk for p in ps]
-            total += int(self.conn.execute(f"SELECT {terms}", params).fetchone()[0])
-        return total
+        return self._sum([(f"SELECT count(*) FROM {table} WHERE {c}", ps) for c, ps in boxes])
 
-    def _sum_cells(self, rows: list[tuple[str, tuple[int, int, int]]]) -> int:
-        """The sum of grid row sums (`_grid.row_sum`)."""
+    def _sum(self, queries: list[tuple[str, tuple[float | int, ...]]]) -> int:
+        """The sum of scalar queries (SQL, parameters), 200 to a statement."""
         total = 0
-        for start in range(0, len(rows), 200):
-            chunk = rows[start : start + 200]
+        for start in range(0, len(queries), 200):
+            chunk = queries[start : start + 200]
             terms = " + ".join(f"({sql})" for sql, _ in chunk)
             params = [p for _, ps in chunk for p in ps]
             total += int(self.conn.execute(f"SELECT {terms}", params).fetchone()[0])
@@ -112,7 +106,7 @@ class GeoCount:
         rect = "min_lat >= ? AND min_lat < ? AND min_lon >= ? AND min_lon < ?"
         last = "min_lat >= ? AND min_lat < ? AND min_lon >= ? AND min_lon <= ?"
         inner: list[tuple[str, tuple[float, ...]]] = []
-        cells: list[tuple[str, tuple[int, int, int]]] = []
+        cells: list[tuple[str, tuple[float | int, ...]]] = []
         bands: list[tuple[str, tuple[float, ...]]] = []
         for s in strips:
             if s.inner is None:
@@ -134,7 +128,7 @@ class GeoCount:
             inner.append((rect, (s.south, s.north, west, east)))
             bands.append((rect, (s.south, s.north, s.cover_west, west)))
             bands.append((last, (s.south, s.north, east, s.cover_east)))
-        total = self._sum_counts("pts", inner) + self._sum_cells(cells)
+        total = self._sum_counts("pts", inner) + self._sum(cells)
         for start in range(0, len(bands), 200):
             total += self._band_count(bands[start : start + 200], lat, lon, km)
         return total

@@ -158,18 +158,24 @@ def test_boxes_count_extents_that_meet_them(conn: sqlite3.Connection) -> None:
             assert GeoCount(Planner(conn, flt, [], 1)).total() == _exact(conn, flt) >= 1
 
 
-def test_strips_hold_the_circle_and_their_inner_parts_are_inside() -> None:
+@pytest.mark.parametrize("rows", [None, grid.GRID_DEGREES])
+def test_strips_hold_the_circle_and_their_inner_parts_are_inside(rows: float | None) -> None:
     """Sampled: every point of the circle is in a strip's cover, every point of an inner part
-    (at the strip's latitudes and up to GEO_EPSILON above) is inside the circle."""
+    (at the strip's latitudes and up to GEO_EPSILON above) is inside the circle; in 16
+    strips or cut at the grid's rows."""
     rng = random.Random(3)
     for lat, lon, km in [
         (*CENTRE, 5.0),
-        (60.0, 20.0, 200.0),
+        (60.0, 20.0, 200.0 if rows is None else 20.0),
         (-40.0, -70.0, 0.3),
-        (0.0, 0.0, 50.0),
+        (0.0, 0.0, 50.0 if rows is None else 3.0),
     ]:
-        strips = circle_strips(lat, lon, km, 16)
+        strips = circle_strips(lat, lon, km, 16, rows=rows)
         assert strips is not None
+        edges = [(s.south, s.north) for s in strips]
+        assert all(a[1] == b[0] for a, b in zip(edges, edges[1:], strict=False))  # a partition
+        if rows:
+            assert all(grid.boundary(grid.index_of(s.south)) == s.south for s in strips[1:])
         for _ in range(3000):
             p_lat, p_lon = _destination(lat, lon, km * math.sqrt(rng.random()), rng.uniform(0, 360))
             holding = [s for s in strips if s.south <= p_lat < s.north]
