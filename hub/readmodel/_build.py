@@ -29,10 +29,15 @@ from hub.readmodel import _textindex as textindex
 from hub.readmodel._extract import CATEGORY_NS, THEME_NS, Entity
 from hub.readmodel._geo import unit_vector
 from hub.readmodel._programme import programme_classes, programme_docs
-from hub.readmodel._schema import CELL_BITS, SLOT_BITS, connect_writer, readmodel_path
+from hub.readmodel._schema import (
+    CELL_BITS,
+    SLOT_BITS,
+    connect_writer,
+    readmodel_path,
+    slot_range,
+)
 from hub.readmodel._stream import stream_entities
 from hub.readmodel._text import LANGS, facet_value, pipes, sort_keys
-from hub.readmodel._textindex import slot_range
 from hub.util.ahead import BeforeCommit, commit
 
 log = logging.getLogger("hub.readmodel")

@@ -17,7 +17,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 
-from hub.readmodel._schema import SLOT_BITS
+from hub.readmodel._schema import slot_range
 
 GRID_DEGREES = 0.005
 """A cell's side: about 550 m of latitude; a 2-10 km circle spans 7-36 rows."""
@@ -56,7 +56,7 @@ def count(conn: sqlite3.Connection, ids: Iterable[int], sign: int) -> None:
 
 def drop(conn: sqlite3.Connection, slot: int) -> None:
     """Subtract a source's points (before its `pts` rows are deleted)."""
-    low, high = slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
+    low, high = slot_range(slot)
     located = conn.execute("SELECT id FROM locs WHERE id BETWEEN ? AND ?", (low, high))
     count(conn, [row[0] for row in located], -1)
 

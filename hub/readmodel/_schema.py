@@ -45,6 +45,12 @@ SCHEMA_VERSION = "10"
 SLOT_BITS = 32
 """Entity ids are `slot << SLOT_BITS | n`: each source owns one id range."""
 
+
+def slot_range(slot: int) -> tuple[int, int]:
+    """The first and last id (and `fts` number) of a slot."""
+    return slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
+
+
 CELL_BITS = 24
 """Cell ids are `slot << CELL_BITS | n`."""
 

@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hub.readmodel._schema import SLOT_BITS
+from hub.readmodel._schema import slot_range
 from hub.readmodel._text import DEFAULT_LANG
 
 RANK_LANG = DEFAULT_LANG
@@ -45,11 +45,6 @@ class Run:
     @property
     def has_tail(self) -> bool:
         return self.end > self.ranked
-
-
-def slot_range(slot: int) -> tuple[int, int]:
-    """The first and last id (and fts number) of a slot."""
-    return slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
 
 
 def runs(conn: sqlite3.Connection) -> list[Run]:

@@ -42,10 +42,9 @@ from hub.readmodel._build import (
 )
 from hub.readmodel._extract import stage_triples, staged_entities
 from hub.readmodel._programme import programme_classes
-from hub.readmodel._schema import CELL_BITS, connect_writer, readmodel_path
+from hub.readmodel._schema import CELL_BITS, connect_writer, readmodel_path, slot_range
 from hub.readmodel._stream import lines_starting
 from hub.readmodel._text import facet_value
-from hub.readmodel._textindex import slot_range
 from hub.util.ahead import BeforeCommit, commit
 
 log = logging.getLogger("hub.readmodel")
