@@ -7,6 +7,7 @@ the run's warnings: derived data must never undo or hide what was published.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -56,12 +57,14 @@ Subscriber = Callable[[Event], None]
 
 def ahead_of_publish(
     subscriber: Subscriber,
-    prepare: Callable[[Published], None],
+    prepare: Callable[..., None],
     cancel: Callable[[Published], None],
 ) -> Subscriber:
     """Mark a subscriber that starts its part of a `Published` event before the event:
-    `prepare(event)` while the store writes the change, `cancel(event)` if the write fails;
-    when the event comes, the subscriber makes its prepared part visible."""
+    `prepare(event)` while the store writes the change (`prepare(event, early=True)` while
+    the run's checks run, if its part is worth starting then), `cancel(event)` if the
+    version is not published; when the event comes, the subscriber makes its prepared part
+    visible."""
     subscriber.prepare = prepare  # type: ignore[attr-defined]
     subscriber.cancel = cancel  # type: ignore[attr-defined]
     return subscriber
@@ -99,6 +102,19 @@ class EventBus:
         finally:
             for thread in threads:
                 thread.join()
+
+    def prepare_early(self, event: Published) -> None:
+        """Before the run's checks: subscribers whose part runs in a child process start it
+        now, on the core the checks leave idle; `preparing` finds it started, `cancel` drops it."""
+        for subscriber in self.subscribers:
+            if hasattr(subscriber, "prepare"):
+                self._call(functools.partial(subscriber.prepare, early=True), event)  # type: ignore[attr-defined]
+
+    def cancel(self, event: Published) -> None:
+        """Drop what `prepare_early` started: the run will not publish `event`'s version."""
+        for subscriber in self.subscribers:
+            if hasattr(subscriber, "cancel"):
+                self._call(subscriber.cancel, event)  # type: ignore[attr-defined]
 
     @contextmanager
     def preparing(self, event: Published) -> Iterator[None]:
@@ -143,10 +159,15 @@ def prepared_ahead(
     pending: dict[Path, Ahead[object] | AheadProcess[object]] = {}
     lock = threading.Lock()
 
-    def prepare(event: Published) -> None:
+    def prepare(event: Published, *, early: bool = False) -> None:
+        with lock:
+            if event.version in pending:
+                return  # started early, beside the run's checks
+        large = process_from_bytes is not None and _size(event.version) >= process_from_bytes
+        if early and not large:
+            return  # a thread would share the checks' GIL: it starts with the store's write
         function, kwargs = work(event)
         label = f"{name} {event.report.source}"
-        large = process_from_bytes is not None and _size(event.version) >= process_from_bytes
         ahead: Ahead[object] | AheadProcess[object] = (
             AheadProcess(label, function, kwargs)
             if large

@@ -171,6 +171,17 @@ class Publisher:
             counts=counts,
         )
 
+    def prepare_early(self, change: Change, report: RunReport) -> None:
+        """Let the subscribers that work in child processes (a large version's read model)
+        start on `change` while the run's checks use this process; see `abandon`."""
+        self.events.prepare_early(self._event(change, report, "run"))
+
+    def abandon(self, change: Change, report: RunReport) -> None:
+        """Forget a change that will not be written (its run failed a check, or is held),
+        stopping what `prepare_early` started."""
+        self.events.cancel(self._event(change, report, "run"))
+        self.discard(change)
+
     def journalled(self, source: str) -> str | None:
         """The version a publish under way (or interrupted) is writing for `source`."""
         entry = read_facts(self.layout.journal(source))

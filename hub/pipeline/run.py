@@ -35,7 +35,7 @@ from hub.pipeline.construct import construct_chunks, load_construct
 from hub.pipeline.events import Started
 from hub.pipeline.programme import known_projects
 from hub.pipeline.provenance import RunReport, describe_source, new_run_id
-from hub.pipeline.publish import Publisher, read_facts, write_facts
+from hub.pipeline.publish import Change, Publisher, read_facts, write_facts
 from hub.pipeline.reports import (
     change_preview,
     prune_reports,
@@ -189,6 +189,7 @@ class StagedRun:
         if self.trust_published_verdict and self._same_as_published():
             self.unsorted.unlink(missing_ok=True)
             return True  # the publish finds an empty change: `unchanged`
+        self._before_checks()
         with self._phase("validate"):
             self._validate()
         self.unsorted.unlink(missing_ok=True)
@@ -203,6 +204,9 @@ class StagedRun:
                 )
             )
         return True
+
+    def _before_checks(self) -> None:
+        """Called with the sorted version written, before SHACL and the version gates."""
 
     def _judge(self, findings: list[gates.Finding]) -> None:
         """Add the findings to the verdict and the report; stop at a failure if asked to."""
@@ -476,9 +480,24 @@ class SourceRun(StagedRun):
         self.store = store
         self.publisher = publisher or Publisher(config, store)
         self.trust_published_verdict = True
+        self.early_change: Change | None = None  # prepared before the checks, not yet written
 
     def genid(self) -> str:
         return self.publisher.genid(self.source.id)
+
+    def _before_checks(self) -> None:
+        """The change set now, so the slow parts of publishing it (a large version's read
+        model) work beside SHACL and the gates; a run that does not publish abandons it."""
+        with self._phase("change set"):
+            change = self.publisher.prepare(self.source.id, self.version_file, self.report.run_id)
+        self.early_change = change
+        if not change.counts.empty:
+            self.publisher.prepare_early(change, self.report)
+
+    def _abandon_early(self) -> None:
+        if self.early_change is not None:
+            self.publisher.abandon(self.early_change, self.report)
+            self.early_change = None
 
     # -- the run -----------------------------------------------------------
     def execute(self) -> RunReport:
@@ -494,10 +513,14 @@ class SourceRun(StagedRun):
                 self.layout.version_facts(self.source.id, report.run_id), self._version_facts()
             )
             if self.verdict.outcome == "hold":
+                self._abandon_early()
                 self._hold()
                 return report
             with self._phase("publish"):
-                change = publisher.prepare(self.source.id, self.version_file, report.run_id)
+                change = self.early_change or publisher.prepare(
+                    self.source.id, self.version_file, report.run_id
+                )
+                self.early_change = None
                 if change.counts.empty and change.from_run is not None:
                     publisher.discard(change)
                     self._unchanged()
@@ -516,6 +539,7 @@ class SourceRun(StagedRun):
             report.message = "stopped by a signal before it ended; nothing was published"
             raise
         finally:
+            self._abandon_early()
             report.ended = report.ended or datetime.now(UTC)
             self.unsorted.unlink(missing_ok=True)
             journalled = publisher.journalled(self.source.id) == report.run_id

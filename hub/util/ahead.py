@@ -178,6 +178,13 @@ class AheadProcess(Generic[T]):
         return value
 
     def cancel(self) -> BaseException | None:
-        """Drop the prepared rows: the publish did not happen. The work's error, if any."""
+        """Drop the prepared rows: the publish did not happen. The work's error, if any.
+
+        A child still at work is stopped (its transaction, never committed, is void)."""
+        if self._first is None and not self._conn.poll(0):
+            self._process.terminate()
+            self._process.join()
+            self._conn.close()
+            return None
         kind, value = self._finish("cancel")
         return value if kind == "error" else None

@@ -396,3 +396,29 @@ def test_a_failed_store_write_drops_the_read_model_prepared_beside_it(
     again = run_source(minihub.config, minihub.store, "places")
     assert again.status == "unchanged", again.message
     assert assert_exactly_published(minihub) == failed.run_id
+
+
+def test_a_large_versions_read_model_starts_beside_the_checks_and_stops_if_not_published(
+    minihub: MiniHub, monkeypatch
+) -> None:
+    import multiprocessing
+
+    from hub.pipeline import subscribers
+
+    monkeypatch.setattr(subscribers, "READ_MODEL_PROCESS_BYTES", 0)  # every version "large"
+    minihub.write(minihub.places(20))
+    first = run_source(minihub.config, minihub.store, "places")
+    assert first.ok, first.message
+    # the change set came before SHACL, and the read model's child began then
+    assert list(first.phases).index("change set") < list(first.phases).index("validate")
+    assert first.phases["read model"] > 0
+    assert assert_exactly_published(minihub) == first.run_id
+    minihub.write(minihub.places(4))  # the record-drop gate holds this run
+    held = run_source(minihub.config, minihub.store, "places")
+    assert held.status == "held" and "change set" in held.phases
+    assert read_model_run(minihub) == first.run_id  # its prepared rows were never committed
+    assert not multiprocessing.active_children()  # the child was stopped, not left waiting
+    removed, added = DataLayout(minihub.config.data_path).change_set("places", held.run_id)
+    assert not removed.exists() and not added.exists()
+    assert Publisher(minihub.config, minihub.store).approve("places").status == "published"
+    assert assert_exactly_published(minihub) == held.run_id  # the read model follows
