@@ -15,7 +15,7 @@ import sqlite3
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from hub.readmodel import _grid as grid
 from hub.readmodel import _textindex as textindex
 from hub.readmodel._extract import CATEGORY_NS, THEME_NS, Entity
 from hub.readmodel._geo import unit_vector
+from hub.readmodel._helper import Helper, HelperError, Job
 from hub.readmodel._programme import programme_classes, programme_docs
 from hub.readmodel._schema import (
     CELL_BITS,
@@ -45,6 +46,9 @@ _ZLIB_WBITS = 12
 """A 4 KiB window: an entity's triples rarely exceed it, and zlib sets one up 3-4x faster
 than the default 32 KiB (same bytes out for such inputs; `zlib.decompress` reads either)."""
 _BATCH = 2_000
+HELPER_FROM_BYTES = 32 * 1024 * 1024
+"""A version file this large (about 250,000 triples) has its rows built by a helper process
+(`_helper`) while the rebuild inserts them: under it, starting one costs more than it saves."""
 _BUILD_CACHE_KIB = 262_144
 """Page cache of a rebuild (256 MiB): a source's index inserts stay in memory."""
 
@@ -57,21 +61,50 @@ def _compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def compress_lines(lines: Iterable[bytes]) -> bytes:
-    """An entity's N-Triples lines as stored in `triples` (newline-ended, zlib)."""
-    return zlib.compress(b"".join(line + b"\n" for line in lines), 6, _ZLIB_WBITS)
+def _compress(text: bytes) -> bytes:
+    """An entity's N-Triples (newline-ended lines) as stored in `triples`."""
+    return zlib.compress(text, 6, _ZLIB_WBITS)
 
 
 def _tail(iri: str, prefix: str) -> str:
     return iri[len(prefix) :] if iri.startswith(prefix) and len(iri) > len(prefix) else iri
 
 
+_STATEMENTS = {
+    "e": f"INSERT INTO entities VALUES ({', '.join('?' * (19 + len(LANGS)))})",
+    "s": f"INSERT INTO sorts VALUES ({', '.join('?' * (3 + len(LANGS)))})",
+    "d": "INSERT INTO docs VALUES (?, ?, ?, ?)",
+    "g": "INSERT INTO geo VALUES (?, ?, ?, ?, ?)",
+    "p": "INSERT INTO pts VALUES (?, ?, ?, ?, ?)",
+    "l": "INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "f": "INSERT OR IGNORE INTO facets VALUES (?, ?, ?)",
+    "t": "INSERT INTO triples VALUES (?, ?)",
+}
+Rows = dict[str, list[tuple]]
+"""A batch of rows by table (the keys of `_STATEMENTS`)."""
+
+
+def write_rows(conn: sqlite3.Connection, rows: Rows) -> None:
+    """Insert one batch of rows, table by table, and count its points in the grid."""
+    for key, sql in _STATEMENTS.items():
+        if key == "t":  # compressed here: a helper's rows are built on the other core
+            rows["t"] = [(rowid, _compress(text)) for rowid, text in rows["t"]]
+        if rows.get(key):
+            conn.executemany(sql, rows[key])
+            if key == "p":
+                grid.count(conn, (row[0] for row in rows[key]), 1)
+
+
 class _Writer:
-    """Writes one source's entities into the open write transaction, counting facets."""
+    """Writes one source's entities into the open write transaction, counting facets.
+
+    With a `sink`, each batch of rows goes to it instead (a rebuild's helper process
+    sends them to the process that writes; `conn` may then be None).
+    """
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: sqlite3.Connection | None,
         source: str,
         slot: int,
         region_prefix: str,
@@ -79,8 +112,10 @@ class _Writer:
         cells: dict[tuple[str, str, str, str], list[int]] | None = None,
         next_id: int = 1,
         next_cell: int = 0,
+        sink: Callable[[Rows], None] | None = None,
     ) -> None:
         self.conn = conn
+        self.sink = sink
         self.source = source
         self.base_id = slot << SLOT_BITS
         self.base_cell = slot << CELL_BITS
@@ -186,7 +221,7 @@ class _Writer:
                     "SELECT line FROM temp.lines WHERE owner = ? ORDER BY line", (entity.iri,)
                 )
             ]
-        self._rows["t"].append((rowid, compress_lines(lines)))
+        self._rows["t"].append((rowid, b"".join(line + b"\n" for line in lines)))
         for town in towns:
             self._rows["f"].append(("municipality", town, rowid))
         facets = self.facets
@@ -204,24 +239,12 @@ class _Writer:
         return rowid
 
     def flush(self) -> None:
-        """Write the queued rows."""
-        columns = 19 + len(LANGS)
-        statements = {
-            "e": f"INSERT INTO entities VALUES ({', '.join('?' * columns)})",
-            "s": f"INSERT INTO sorts VALUES ({', '.join('?' * (3 + len(LANGS)))})",
-            "d": "INSERT INTO docs VALUES (?, ?, ?, ?)",
-            "g": "INSERT INTO geo VALUES (?, ?, ?, ?, ?)",
-            "p": "INSERT INTO pts VALUES (?, ?, ?, ?, ?)",
-            "l": "INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            "f": "INSERT OR IGNORE INTO facets VALUES (?, ?, ?)",
-            "t": "INSERT INTO triples VALUES (?, ?)",
-        }
-        for key, sql in statements.items():
-            if self._rows[key]:
-                self.conn.executemany(sql, self._rows[key])
-                if key == "p":
-                    grid.count(self.conn, (row[0] for row in self._rows[key]), 1)
-                self._rows[key].clear()
+        """Write the queued rows (or hand them to the `sink`)."""
+        rows, self._rows = self._rows, {key: [] for key in self._rows}
+        if self.sink is not None:
+            self.sink(rows)
+        else:
+            write_rows(self.conn, rows)
 
     def finish(self) -> None:
         """Write the last rows and the source's facet counts and cells."""
@@ -307,6 +330,7 @@ def rebuild_source(
     published: datetime | None = None,
     run_id: str | None = None,
     before_commit: BeforeCommit | None = None,
+    helper: bool | None = None,
 ) -> int:
     """Replace all read-model rows of `source_id` with the entities of its N-Triples file.
 
@@ -314,6 +338,8 @@ def rebuild_source(
     without schema:dateModified; `run_id` defaults to the file's stem (the run id).
     Returns the number of entities. One transaction: readers see old or new.
     `before_commit`: see `BeforeCommit` (a write prepared ahead of the store's).
+    `helper`: build the rows in a helper process (`_helper`) while this one inserts them;
+    by default for files of `HELPER_FROM_BYTES` or more.
 
     >>> rebuild_source(config, "itinera-trails", Path("var/versions/itinera-trails/R.nt"))  # doctest: +SKIP
     11
@@ -335,14 +361,28 @@ def rebuild_source(
         ) from None
     try:
         conn.execute(f"PRAGMA cache_size={-_BUILD_CACHE_KIB}")
-        grouping = owners_grouping(ntriples, iris.entity_prefix(source_id))
+        if helper is None:
+            helper = ntriples.stat().st_size >= HELPER_FROM_BYTES
         conn.execute("BEGIN IMMEDIATE")
         try:
             slot = _slot(conn, source_id)
-            _delete_rows(conn, source_id, slot)
             writer = _Writer(conn, source_id, slot, iris.programme_base + "region/")
-            for entity, lines in stream_entities(ntriples, grouping, programme_classes(config)):
-                writer.add(entity, stamp, lines=lines)
+            job = Job(
+                ntriples,
+                source_id,
+                slot,
+                iris.entity_prefix(source_id),
+                writer.region_prefix,
+                stamp,
+                programme_classes(config),
+            )
+            if helper:
+                _insert_from_helper(conn, writer, job)
+            else:
+                _delete_rows(conn, source_id, slot)
+                grouping = owners_grouping(ntriples, job.entity_prefix)
+                for entity, lines in stream_entities(ntriples, grouping, job.hub_classes):
+                    writer.add(entity, stamp, lines=lines)
             writer.finish()
             textindex.fill(conn, slot)
             conn.execute(
@@ -379,6 +419,23 @@ def rebuild_source(
         time.perf_counter() - started,
     )
     return writer.count
+
+
+def _insert_from_helper(conn: sqlite3.Connection, writer: _Writer, job: Job) -> None:
+    """Delete the source's old rows and insert the new ones as the helper sends them."""
+    builder = Helper(job)
+    try:
+        _delete_rows(conn, job.source, job.slot)  # while the helper reads the file
+        for rows in builder.batches():
+            write_rows(conn, rows)
+        totals = builder.totals
+        assert totals is not None
+        writer.count, writer.facets, writer.cells = totals.count, totals.facets, totals.cells
+        writer.next_id, writer.next_cell = totals.next_id, totals.next_cell
+    except HelperError as exc:
+        raise ValueError(str(exc)) from None  # named with the source and file by the caller
+    finally:
+        builder.close()
 
 
 def remove_source(config: HubConfig, source_id: str) -> int:

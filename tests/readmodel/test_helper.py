@@ -1,0 +1,110 @@
+"""A large version's rows are built by a helper process: the read model is the same.
+
+`rebuild_source(helper=True)` has a child interpreter read the version and build the
+rows while the rebuild inserts them. Here a version of 5,000 entities (three batches)
+is rebuilt both ways, fresh and in place, and every table is compared, ids included;
+a broken version fails with its source and file named and leaves the old rows.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from hub.config import HubConfig, load_config
+from hub.iris import SCHEMA, Iris
+from hub.readmodel import readmodel_path, rebuild_source
+from hub.readmodel._build import ReadModelError
+from tests.readmodel.test_incremental import _tables
+
+SOURCE = "smartic-operators"
+TOWNS = ("Genova", "Livorno", "Bastia", "Cagliari", "Nice", "Città di Prova")
+WHEN = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def _version(config: HubConfig, path: Path, entities: int) -> Path:
+    """A sorted version file of `entities` places: names in two languages, a point, a town,
+    a category; every 7th with a description holding an escaped quote."""
+    prefix = Iris(config.base_iri).entity_prefix(SOURCE)
+    lines = []
+    for i in range(entities):
+        s = f"<{prefix}h{i}>"
+        town = TOWNS[i % len(TOWNS)]
+        lines += [
+            f"{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{SCHEMA}LocalBusiness> .",
+            f'{s} <{SCHEMA}name> "Bottega {i} di {town}"@it .',
+            f'{s} <{SCHEMA}name> "Boutique {i}"@fr .',
+            f'{s} <{SCHEMA}latitude> "{41 + (i * 37 % 3500) / 1000:.4f}" .',
+            f'{s} <{SCHEMA}longitude> "{7 + (i * 53 % 4000) / 1000:.4f}" .',
+            f'{s} <https://w3id.org/marittimo-hub/ns#municipality> "{town}" .',
+            f"{s} <https://w3id.org/marittimo-hub/ns#category> "
+            f"<https://w3id.org/marittimo-hub/category/{('food-wine', 'crafts')[i % 2]}> .",
+        ]
+        if i % 7 == 0:
+            lines.append(f'{s} <{SCHEMA}description> "La \\"bottega\\" n. {i}"@it .')
+    path.write_bytes("".join(line + "\n" for line in sorted(lines)).encode("utf-8"))
+    return path
+
+
+def _copy(demo_root: Path, target: Path) -> HubConfig:
+    shutil.copytree(demo_root, target)
+    return load_config(target / "hub.toml")
+
+
+def _raw(config: HubConfig) -> dict[str, list[tuple]]:
+    """Tables as stored, ids and cell numbers included."""
+    conn = sqlite3.connect(readmodel_path(config))
+    try:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("entities", "sorts", "docs", "locs", "text_ids", "cells", "grid")
+        }
+    finally:
+        conn.close()
+
+
+def test_the_helper_builds_exactly_the_rows_of_a_rebuild_in_one_process(
+    demo_root: Path, tmp_path: Path
+) -> None:
+    alone = _copy(demo_root, tmp_path / "alone")
+    helped = _copy(demo_root, tmp_path / "helped")
+    version = _version(alone, tmp_path / "version.nt", 5_000)
+    assert rebuild_source(alone, SOURCE, version, published=WHEN, helper=False) == 5_000
+    assert rebuild_source(helped, SOURCE, version, published=WHEN, helper=True) == 5_000
+    expected = _tables(readmodel_path(alone))
+    assert len(expected["entities"]) == 5_000  # type: ignore[arg-type]
+    assert _tables(readmodel_path(helped)) == expected
+    assert _raw(helped) == _raw(alone)
+
+    # In place: the old rows go while the helper reads; the result is a fresh build's.
+    smaller = _version(alone, tmp_path / "smaller.nt", 2_500)
+    assert rebuild_source(helped, SOURCE, smaller, published=WHEN, helper=True) == 2_500
+    fresh = _copy(demo_root, tmp_path / "fresh")
+    rebuild_source(fresh, SOURCE, smaller, published=WHEN, helper=False)
+    assert _tables(readmodel_path(helped)) == _tables(readmodel_path(fresh))
+
+
+def test_a_broken_version_fails_in_the_helper_and_keeps_the_previous_rows(
+    demo_root: Path, tmp_path: Path
+) -> None:
+    config = load_config(demo_root / "hub.toml")
+    good = _version(config, tmp_path / "good.nt", 3_000)
+    rebuild_source(config, SOURCE, good, published=WHEN, helper=True)
+    before = _raw(config)
+    broken = tmp_path / "broken.nt"
+    text = good.read_text("utf-8").splitlines()
+    prefix = Iris(config.base_iri).entity_prefix(SOURCE)
+    line = text[16_000]  # past the first batch of 2,000 entities: rows were sent already
+    assert line.startswith(f"<{prefix}")
+    text[16_000] = line[: line.index("> <") + 3] + 'not a triple"'
+    broken.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(ReadModelError) as failure:
+        rebuild_source(config, SOURCE, broken, published=WHEN, helper=True)
+    message = str(failure.value)
+    assert f"`{SOURCE}`" in message and str(broken) in message
+    assert "not a triple" in message and "previous state" in message, message
+    assert _raw(config) == before
