@@ -57,8 +57,11 @@ class ReadModelError(HubError):
     """The read model could not be rebuilt; the API keeps serving the previous state."""
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _compact(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)  # one encoder: `json.dumps` with options makes one a call
 
 
 def _compress(text: bytes) -> bytes:
