@@ -7,7 +7,10 @@ The rows of a publish are written in a thread while the store writes the version
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -110,3 +113,40 @@ def test_a_child_process_prepares_and_commits_the_same_way(demo_root: Path) -> N
     broken = AheadProcess("test", follow_publish, {**kwargs, "version": demo_root / "none.nt"})
     with pytest.raises(ReadModelError, match="none.nt"):
         broken.commit()  # the child's error, raised here
+
+
+def test_a_child_still_at_work_is_stopped_at_once_when_cancelled(demo_root: Path) -> None:
+    config = load_config(demo_root / "hub.toml")
+    rebuild_source(config, SOURCE, _version(config, demo_root / "v1.nt", ["a", "b"]))
+    fifo = demo_root / "never.nt"  # a version that never arrives: nobody writes the FIFO
+    os.mkfifo(fifo)
+    kwargs = {
+        "config": config,
+        "source_id": SOURCE,
+        "version": fifo,
+        "previous_run": None,
+        "removed": None,
+        "added": None,
+    }
+    busy = AheadProcess("test", follow_publish, kwargs)
+    assert not busy.wait_prepared(1)
+    stop = threading.Event()
+
+    def unblock() -> None:  # were cancel to wait, the child would read empty files and end
+        if stop.wait(30):
+            return
+        while not stop.is_set():
+            with fifo.open("wb"):
+                pass
+
+    helper = threading.Thread(target=unblock, daemon=True)
+    helper.start()
+    try:
+        assert busy.cancel() is None
+    finally:
+        stop.set()
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # frees a waiting `open("wb")`
+        helper.join(10)
+    # terminated (SIGTERM), not waited for: it never reached its COMMIT
+    assert busy._process.exitcode == -signal.SIGTERM
+    assert _uids(config) == {f"{SOURCE}/a", f"{SOURCE}/b"}
