@@ -170,14 +170,51 @@ def _resolve(node: str, parents: dict[str, set[str]], prefix: str, known: dict[s
     return known[node]
 
 
-def entity_lines(path: Path, grouping: Grouping, wanted: set[str]) -> Iterator[tuple[str, bytes]]:
-    """(entity, N-Triples line) for every triple of the wanted entities, in file order."""
-    if not wanted:
-        return
+INSIDE = range(0x23, 0x40)
+"""Bytes that may follow `<E` in a line inside E's range of a sorted file: `#` `/` `>` `?`
+and, for IRIs that extend E (`<E0>`, `<E-b>`), everything between them."""
+
+
+def owner_groups(path: Path, grouping: Grouping) -> Iterator[tuple[str, list[bytes]]]:
+    """Every group of a sorted version, whole, in one pass: (owner, its lines).
+
+    An entity's lines (its node's, its sub-resources') lie in its range of the file,
+    nested only with IRIs that extend its own, so a stack hands each group over as the
+    file moves past it; skolem nodes' lines are gathered first and join their owner.
+    Memory: the nesting and the skolem lines, not the version.
+    """
+    skolems: dict[str, list[bytes]] = {}
+    if grouping.skolem_owner:
+        for line, subject in _lines(path):
+            if SKOLEM in subject and (owner := grouping.owner(subject)) != subject:
+                skolems.setdefault(owner, []).append(line)
+    stack: list[tuple[bytes, str, list[bytes]]] = []  # (b"<" + owner, owner, lines)
+    last: str | None = None
+    owner = ""
     for line, subject in _lines(path):
-        owner = grouping.owner(subject)
-        if owner in wanted:
-            yield owner, line
+        if subject is not last:
+            last, owner = subject, grouping.owner(subject)
+        if SKOLEM in subject and subject != owner:
+            continue  # gathered above, with its owner
+        while stack:
+            key = stack[-1][0]
+            if line.startswith(key) and line[len(key)] in INSIDE:
+                break
+            _, done, lines = stack.pop()
+            yield done, lines + skolems.pop(done, [])
+        if stack and stack[-1][1] == owner:
+            stack[-1][2].append(line)
+        else:
+            stack.append((b"<" + owner.encode("utf-8"), owner, [line]))
+    while stack:
+        _, done, lines = stack.pop()
+        yield done, lines + skolems.pop(done, [])
+    yield from skolems.items()  # none: an owner has the line linking its node (kept: no loss)
+
+
+def digest_of(lines: list[bytes]) -> str:
+    """A group's digest, as `Grouping.hexdigest` gives it (a sum of its lines' hashes)."""
+    return f"{sum(map(_digest, lines)) % _MOD:032x}"
 
 
 def entity_predicates(path: Path, grouping: Grouping) -> dict[str, set[str]]:

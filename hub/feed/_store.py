@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hub.config import HubConfig
 from hub.errors import HubError
-from hub.feed._derive import Grouping, entity_lines, forget_grouping, group_version, key_of
+from hub.feed._derive import digest_of, forget_grouping, key_of, owner_groups, owners_grouping
 from hub.iris import Iris
 from hub.layout import DataLayout
 from hub.util.ahead import BeforeCommit, commit
@@ -28,6 +28,7 @@ from hub.util.ahead import BeforeCommit, commit
 log = logging.getLogger("hub.feed")
 KINDS = ("added", "changed", "removed")
 _BUSY_MS = 60_000
+_BATCH = 2_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -128,8 +129,24 @@ def record(
             f"the change feed cannot read version {publish.version_file} of source `{source}`; "
             "the next publish of the source will catch the feed up"
         )
-    grouping = group_version(publish.version_file, prefix)
+    grouping = owners_grouping(publish.version_file, prefix)
     when = stamp(publish.published)
+    appended = 0
+
+    def item(entity: str, kind: str, triples: bytes | None) -> tuple:
+        return (
+            source,
+            entity,
+            key_of(entity, prefix),
+            kind,
+            publish.run,
+            publish.version_file.stem,
+            publish.previous,
+            publish.reason,
+            when,
+            triples,
+        )
+
     conn = _connect(feed_path(config))
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -137,39 +154,24 @@ def record(
             told = dict(
                 conn.execute("SELECT entity, digest FROM current WHERE source = ?", (source,))
             )
-            now = {entity: grouping.hexdigest(entity) for entity in grouping.digests}
-            kinds = {e: "removed" for e in told if e not in now}
-            kinds.update({e: "added" for e in now if e not in told})
-            kinds.update({e: "changed" for e in now if e in told and told[e] != now[e]})
-            present = {e for e, k in kinds.items() if k != "removed"}
-            triples = _triples(publish.version_file, grouping, present)
-            rows = [
-                (
-                    source,
-                    entity,
-                    key_of(entity, prefix),
-                    kinds[entity],
-                    publish.run,
-                    publish.version_file.stem,
-                    publish.previous,
-                    publish.reason,
-                    when,
-                    None if kinds[entity] == "removed" else zlib.compress(triples[entity]),
-                )
-                for entity in sorted(kinds)
-            ]
-            conn.executemany(
-                "INSERT INTO items(source, entity, key, kind, run, version, previous, reason, "
-                "published, triples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            items: list[tuple] = []
+            current: list[tuple[str, str, str]] = []
+            for entity, lines in owner_groups(publish.version_file, grouping):
+                digest = digest_of(lines)
+                before = told.pop(entity, None)
+                if before == digest:
+                    continue
+                text = b"".join(line + b"\n" for line in sorted(lines))
+                kind = "added" if before is None else "changed"
+                items.append(item(entity, kind, zlib.compress(text)))
+                current.append((source, entity, digest))
+                if len(items) >= _BATCH:
+                    appended += _append(conn, items, current)
+            items.extend(item(entity, "removed", None) for entity in sorted(told))
+            appended += _append(conn, items, current)
             conn.executemany(
                 "DELETE FROM current WHERE source = ? AND entity = ?",
-                [(source, e) for e, k in kinds.items() if k == "removed"],
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO current VALUES (?, ?, ?)",
-                [(source, e, now[e]) for e, k in kinds.items() if k != "removed"],
+                [(source, entity) for entity in told],
             )
             last = conn.execute("SELECT coalesce(max(seq), 0) FROM items").fetchone()[0]
             conn.execute(
@@ -185,21 +187,27 @@ def record(
     finally:
         conn.close()
         forget_grouping()  # the feed is the last subscriber that reads it
-    if rows:
+    if appended:
         log.info(
-            "feed: %s version %s, %d entity changes", source, publish.version_file.stem, len(rows)
+            "feed: %s version %s, %d entity changes", source, publish.version_file.stem, appended
         )
-    return len(rows)
+    return appended
 
 
-def _triples(path: Path, grouping: Grouping, wanted: set[str]) -> dict[str, bytes]:
-    """The N-Triples of each wanted entity (sorted lines)."""
-    found: dict[str, list[bytes]] = {entity: [] for entity in wanted}
-    for entity, line in entity_lines(path, grouping, wanted):
-        found[entity].append(line)
-    return {
-        entity: b"".join(line + b"\n" for line in sorted(lines)) for entity, lines in found.items()
-    }
+def _append(
+    conn: sqlite3.Connection, items: list[tuple], current: list[tuple[str, str, str]]
+) -> int:
+    """Write a batch of items and the digests they set; empty both lists; how many items."""
+    conn.executemany(
+        "INSERT INTO items(source, entity, key, kind, run, version, previous, reason, "
+        "published, triples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        items,
+    )
+    conn.executemany("INSERT OR REPLACE INTO current VALUES (?, ?, ?)", current)
+    count = len(items)
+    items.clear()
+    current.clear()
+    return count
 
 
 def sync(config: HubConfig, sources: Iterable[str] | None = None) -> dict[str, str]:

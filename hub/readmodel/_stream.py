@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from hub.feed._derive import SKOLEM, Grouping, _lines
+from hub.feed._derive import INSIDE, SKOLEM, Grouping, _lines
 from hub.readmodel._extract import (
     ADDRESS,
     GEO_NODE,
@@ -43,9 +43,6 @@ from hub.readmodel._extract import (
 _WANTED = {f"<{iri}>".encode(): code for iri, code in PREDICATES.items()}
 _LINKS = (HAS_GEOMETRY, GEO_NODE, ADDRESS)
 _LINKED_VALUES = (WKT, LAT, LON, LOCALITY)
-_INSIDE = range(0x23, 0x40)
-"""Bytes that may follow `<E` in a line inside E's range: `#` `/` `>` `?` and the
-nested entities' `0-9:;<=` (everything from `#` to `?`)."""
 
 Staged = tuple[str, int, str, str | None]
 """(subject, predicate code, value, language) of one wanted triple."""
@@ -153,7 +150,7 @@ def stream_entities(
         for line, subject in _lines(path):
             while stack:
                 key = stack[-1][0]
-                if line.startswith(key) and line[len(key)] in _INSIDE:
+                if line.startswith(key) and line[len(key)] in INSIDE:
                     break
                 _, done, lines = stack.pop()
                 yield from _entities(done, lines, skolems, prefix, hub_classes, lookup)

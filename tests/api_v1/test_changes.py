@@ -334,7 +334,7 @@ def test_the_demo_feed_rebuilds_every_source(demo_hub: DemoHub) -> None:
 
 
 def test_blank_nodes_and_sub_resources_belong_to_their_entity(tmp_path) -> None:  # noqa: ANN001
-    from hub.feed._derive import entity_lines, group_version
+    from hub.feed._derive import digest_of, group_version, owner_groups
 
     prefix = "https://h/id/s/"
     genid = "https://h/.well-known/genid/s/"
@@ -355,10 +355,12 @@ def test_blank_nodes_and_sub_resources_belong_to_their_entity(tmp_path) -> None:
     grouping = group_version(version, prefix)
     owners = set(grouping.digests)
     assert owners == {prefix + "a", prefix + "b", genid + "orphan", "https://elsewhere.org/x"}
-    got = {}
-    for owner, line in entity_lines(version, grouping, owners):
-        got.setdefault(owner, []).append(line.decode())
+    groups = list(owner_groups(version, grouping))  # one pass, each group whole
+    got = {owner: sorted(line.decode() for line in group) for owner, group in groups}
+    assert len(groups) == len(got) == 4 and set(got) == owners
     assert len(got[prefix + "a"]) == 7 and sum(len(v) for v in got.values()) == len(lines)
+    assert sorted(line for group in got.values() for line in group) == sorted(lines)
+    assert {o: digest_of(g) for o, g in groups} == {o: grouping.hexdigest(o) for o in owners}
 
 
 def test_sync_catches_up_a_feed_that_missed_publishes(minihub: MiniHub, client: TestClient) -> None:
