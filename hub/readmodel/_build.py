@@ -43,8 +43,8 @@ from hub.util.ahead import BeforeCommit, commit
 
 log = logging.getLogger("hub.readmodel")
 _ZLIB_WBITS = 12
-"""A 4 KiB window: an entity's triples rarely exceed it, and zlib sets one up 3-4x faster
-than the default 32 KiB (same bytes out for such inputs; `zlib.decompress` reads either)."""
+"""A 4 KiB window: an entity's triples rarely exceed it (same bytes out as the default 32 KiB
+for such inputs, and less memory per call; `zlib.decompress` reads either)."""
 _BATCH = 2_000
 HELPER_FROM_BYTES = 32 * 1024 * 1024
 """A version file this large (about 250,000 triples) has its rows built by a helper process
@@ -90,12 +90,14 @@ Rows = dict[str, list[tuple]]
 def write_rows(conn: sqlite3.Connection, rows: Rows) -> None:
     """Insert one batch of rows, table by table, and count its points in the grid."""
     for key, sql in _STATEMENTS.items():
+        batch = rows.get(key)
+        if not batch:
+            continue
         if key == "t":  # compressed here: a helper's rows are built on the other core
-            rows["t"] = [(rowid, _compress(text)) for rowid, text in rows["t"]]
-        if rows.get(key):
-            conn.executemany(sql, rows[key])
-            if key == "p":
-                grid.count(conn, (row[0] for row in rows[key]), 1)
+            batch = [(rowid, _compress(text)) for rowid, text in batch]
+        conn.executemany(sql, batch)
+        if key == "p":
+            grid.count(conn, (row[0] for row in batch), 1)
 
 
 class _Writer:

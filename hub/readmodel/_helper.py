@@ -11,6 +11,7 @@ opens the read model. It ends with the source's totals, or with the text of its 
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -97,6 +98,8 @@ class Helper:
             [sys.executable, "-c", "from hub.readmodel._helper import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            # this process's import path, as multiprocessing's spawn passes it on
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
         )
         assert self._process.stdin is not None
         pickle.dump(job, self._process.stdin)
