@@ -280,10 +280,10 @@ def facet_pairs(doc: dict) -> list[tuple[str, str]]:
     ]
 
 
-def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> None:
-    """Delete every row of a source (inside the caller's transaction)."""
+def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> int:
+    """Delete every row of a source (inside the caller's transaction); entities deleted."""
     low, high = slot_range(slot)
-    textindex.drop(conn, slot)
+    dropped = textindex.drop(conn, slot)
     grid.drop(conn, slot)
     for table in ("docs", "triples", "entities", "sorts", "geo", "pts", "locs"):
         conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (low, high))
@@ -297,6 +297,7 @@ def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> None:
     )
     conn.execute("DELETE FROM facet_counts WHERE source = ?", (source,))
     conn.execute("DELETE FROM cells WHERE source = ?", (source,))
+    return dropped
 
 
 def _slot(conn: sqlite3.Connection, source: str) -> int:
@@ -382,14 +383,16 @@ def rebuild_source(
                 programme_classes(config),
             )
             if helper:
-                _insert_from_helper(conn, writer, job)
+                dropped = _insert_from_helper(conn, writer, job)
             else:
-                _delete_rows(conn, source_id, slot)
+                dropped = _delete_rows(conn, source_id, slot)
                 grouping = owners_grouping(ntriples, job.entity_prefix)
                 for entity, lines in stream_entities(ntriples, grouping, job.hub_classes):
                     writer.add(entity, stamp, lines=lines)
             writer.finish()
             textindex.fill(conn, slot)
+            if dropped:
+                textindex.optimize(conn)
             conn.execute(
                 "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -426,17 +429,19 @@ def rebuild_source(
     return writer.count
 
 
-def _insert_from_helper(conn: sqlite3.Connection, writer: _Writer, job: Job) -> None:
-    """Delete the source's old rows and insert the new ones as the helper sends them."""
+def _insert_from_helper(conn: sqlite3.Connection, writer: _Writer, job: Job) -> int:
+    """Delete the source's old rows and insert the new ones as the helper sends them;
+    how many old entities were deleted."""
     builder = Helper(job)
     try:
-        _delete_rows(conn, job.source, job.slot)  # while the helper reads the file
+        dropped = _delete_rows(conn, job.source, job.slot)  # while the helper reads the file
         for rows in builder.batches():
             write_rows(conn, rows)
         totals = builder.totals
         assert totals is not None
         writer.count, writer.facets, writer.cells = totals.count, totals.facets, totals.cells
         writer.next_id, writer.next_cell = totals.next_id, totals.next_cell
+        return dropped
     except HelperError as exc:
         raise ValueError(str(exc)) from None  # named with the source and file by the caller
     finally:

@@ -85,17 +85,25 @@ def fill(conn: sqlite3.Connection, slot: int) -> int:
     return count
 
 
-def drop(conn: sqlite3.Connection, slot: int) -> None:
-    """Remove a slot's entities from the index (before their `docs` rows go)."""
+def drop(conn: sqlite3.Connection, slot: int) -> int:
+    """Remove a slot's entities from the index (before their `docs` rows go); how many."""
     low, high = slot_range(slot)
-    conn.execute(
+    dropped = conn.execute(
         "INSERT INTO fts(fts, rowid, names, descriptions) "
         "SELECT 'delete', t.fid, d.names, d.descriptions "
         "FROM text_ids t JOIN docs d ON d.id = t.id WHERE t.fid BETWEEN ? AND ?",
         (low, high),
-    )
+    ).rowcount
     conn.execute("DELETE FROM text_ids WHERE fid BETWEEN ? AND ?", (low, high))
     conn.execute("DELETE FROM text_runs WHERE slot = ?", (slot,))
+    return max(dropped, 0)
+
+
+def optimize(conn: sqlite3.Connection) -> None:
+    """Merge the index into one segment. After a source's entities are dropped and written
+    again, every query would otherwise read their delete markers too: at 1M entities a
+    text search's p95 went from 5 to 17 ms (one client) until merged, which takes ~1.5 s."""
+    conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
 
 
 def forget(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, tuple[int, str]]:

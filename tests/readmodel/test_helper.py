@@ -108,3 +108,27 @@ def test_a_broken_version_fails_in_the_helper_and_keeps_the_previous_rows(
     assert f"`{SOURCE}`" in message and str(broken) in message
     assert "not a triple" in message and "previous state" in message, message
     assert _raw(config) == before
+
+
+def _segments(config: HubConfig) -> int:
+    conn = sqlite3.connect(readmodel_path(config))
+    try:
+        return conn.execute("SELECT count(DISTINCT segid) FROM fts_idx").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("helper", [False, True])
+def test_a_rebuild_in_place_leaves_the_text_index_merged(
+    demo_root: Path, tmp_path: Path, helper: bool
+) -> None:
+    """Entities dropped and written again leave delete markers every search would read."""
+    config = load_config(demo_root / "hub.toml")
+    version = _version(config, tmp_path / "v.nt", 3_000)
+    rebuild_source(config, SOURCE, version, published=WHEN, helper=helper)
+    for _ in range(3):
+        rebuild_source(config, SOURCE, version, published=WHEN, helper=helper)
+        assert _segments(config) == 1
+    fresh = _copy(demo_root, tmp_path / "fresh")
+    rebuild_source(fresh, SOURCE, version, published=WHEN, helper=helper)
+    assert _tables(readmodel_path(config))["fts"] == _tables(readmodel_path(fresh))["fts"]
