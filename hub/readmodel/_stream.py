@@ -6,7 +6,8 @@ whose IRI extends `E` (`<E0>`, `<E-b>`) can sit among them, and those ranges nes
 A stack of open entities therefore hands each one over, complete, as soon as the
 file moves past its range: no staging table, no sort, memory bounded by the nesting.
 Skolem (blank) nodes are elsewhere in the file; their lines are gathered first, by
-the owner the change feed's grouping gives them (`hub.feed._derive`). A linked node
+the owner the change feed's grouping gives them. That walk is the change feed's
+(`hub.feed._derive.owner_groups`); this module keeps the entities. A linked node
 an entity does not own (a geometry minted by another source) is found by binary
 search in the file.
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from hub.feed._derive import INSIDE, SKOLEM, Grouping, _lines
+from hub.feed._derive import Grouping, owner_groups
 from hub.readmodel._extract import (
     ADDRESS,
     GEO_NODE,
@@ -85,17 +86,6 @@ def _parsed(line: bytes, code: int) -> Staged | None:
     return None
 
 
-def _skolem_lines(path: Path, grouping: Grouping) -> dict[str, list[bytes]]:
-    """The lines of every skolem node, by the entity that owns it."""
-    found: dict[str, list[bytes]] = {}
-    if not grouping.skolem_owner:
-        return found
-    for line, subject in _lines(path):
-        if SKOLEM in subject:
-            found.setdefault(grouping.owner(subject), []).append(line)
-    return found
-
-
 def lines_starting(data: mmap.mmap | bytes, key: bytes) -> Iterator[bytes]:
     """The lines of a sorted file that start with `key` (binary search, then read on)."""
     lo, hi = 0, len(data)
@@ -141,35 +131,11 @@ def stream_entities(
     """Every entity of the version (children before the entities their IRIs extend), with
     its lines sorted: its node's, its sub-resources' and its skolem nodes'."""
     prefix = grouping.prefix
-    skolems = _skolem_lines(path, grouping)
     lookup = _Lookup(path)
-    stack: list[tuple[bytes, str, list[bytes]]] = []  # (b"<" + owner, owner, lines)
     try:
-        last: str | None = None
-        owner: str | None = None
-        for line, subject in _lines(path):
-            while stack:
-                key = stack[-1][0]
-                if line.startswith(key) and line[len(key)] in INSIDE:
-                    break
-                _, done, lines = stack.pop()
-                yield from _entities(done, lines, skolems, prefix, hub_classes, lookup)
-            if subject is not last:
-                last = subject
-                owner = None if SKOLEM in subject else grouping.owner(subject)
-                if owner is not None and not (
-                    owner.startswith(prefix) and len(owner) > len(prefix)
-                ):
-                    owner = None  # a skolem node (gathered already) or a foreign subject
-            if owner is None:
-                continue
-            if stack and stack[-1][1] == owner:
-                stack[-1][2].append(line)
-            else:
-                stack.append((b"<" + owner.encode("utf-8"), owner, [line]))
-        while stack:
-            _, done, lines = stack.pop()
-            yield from _entities(done, lines, skolems, prefix, hub_classes, lookup)
+        for owner, lines in owner_groups(path, grouping):
+            if owner.startswith(prefix) and len(owner) > len(prefix):
+                yield from _entities(owner, lines, prefix, hub_classes, lookup)
     finally:
         lookup.close()
 
@@ -177,16 +143,12 @@ def stream_entities(
 def _entities(
     owner: str,
     lines: list[bytes],
-    skolems: dict[str, list[bytes]],
     prefix: str,
     hub_classes: Mapping[str, tuple[str, ...]],
     lookup: _Lookup,
 ) -> Iterator[tuple[Entity, list[bytes]]]:
     """The entities among one owner's lines (the owner, and any sub-resource typed as an
     entity, which keeps no lines of its own, as in a change set's update)."""
-    extra = skolems.pop(owner, None) if skolems else None
-    if extra:
-        lines = lines + extra
     by_subject: dict[str, list[Staged]] = {}
     for line in lines:
         staged = parse_wanted(line)
