@@ -386,9 +386,7 @@ def rebuild_source(
                 dropped = _insert_from_helper(conn, writer, job)
             else:
                 dropped = _delete_rows(conn, source_id, slot)
-                grouping = owners_grouping(ntriples, job.entity_prefix)
-                for entity, lines in stream_entities(ntriples, grouping, job.hub_classes):
-                    writer.add(entity, stamp, lines=lines)
+                add_entities(writer, job)
             writer.finish()
             textindex.fill(conn, slot)
             if dropped:
@@ -427,6 +425,13 @@ def rebuild_source(
         time.perf_counter() - started,
     )
     return writer.count
+
+
+def add_entities(writer: _Writer, job: Job) -> None:
+    """Every entity of the job's version through `writer` (in this process, or the helper's)."""
+    grouping = owners_grouping(job.ntriples, job.entity_prefix)
+    for entity, lines in stream_entities(job.ntriples, grouping, job.hub_classes):
+        writer.add(entity, job.stamp, lines=lines)
 
 
 def _insert_from_helper(conn: sqlite3.Connection, writer: _Writer, job: Job) -> int:

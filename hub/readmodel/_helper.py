@@ -53,17 +53,13 @@ class HelperError(HubError):
 
 
 def _build(job: Job, out: IO[bytes]) -> None:
-    from hub.feed._derive import owners_grouping
-    from hub.readmodel._build import _Writer
-    from hub.readmodel._stream import stream_entities
+    from hub.readmodel._build import _Writer, add_entities
 
     def send(rows: dict[str, list[tuple]]) -> None:
         pickle.dump(("rows", rows), out, protocol=pickle.HIGHEST_PROTOCOL)
 
     writer = _Writer(None, job.source, job.slot, job.region_prefix, sink=send)
-    grouping = owners_grouping(job.ntriples, job.entity_prefix)
-    for entity, lines in stream_entities(job.ntriples, grouping, job.hub_classes):
-        writer.add(entity, job.stamp, lines=lines)
+    add_entities(writer, job)
     writer.flush()
     totals = Totals(writer.count, writer.facets, writer.cells, writer.next_id, writer.next_cell)
     pickle.dump(("end", totals), out, protocol=pickle.HIGHEST_PROTOCOL)
