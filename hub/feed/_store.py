@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from hub.feed._derive import digest_of, forget_grouping, key_of, owner_groups, o
 from hub.iris import Iris
 from hub.layout import DataLayout
 from hub.util.ahead import BeforeCommit, commit
+from hub.util.blobs import pack, unpack
 
 log = logging.getLogger("hub.feed")
 KINDS = ("added", "changed", "removed")
@@ -163,7 +163,7 @@ def record(
                     continue
                 text = b"".join(line + b"\n" for line in sorted(lines))
                 kind = "added" if before is None else "changed"
-                items.append(item(entity, kind, zlib.compress(text)))
+                items.append(item(entity, kind, pack(text)))
                 current.append((source, entity, digest))
                 if len(items) >= _BATCH:
                     appended += _append(conn, items, current)
@@ -290,6 +290,6 @@ class FeedReader:
         finally:
             conn.close()
         return [
-            Item(*row[:10], triples=zlib.decompress(row[10]).decode("utf-8") if row[10] else None)
+            Item(*row[:10], triples=unpack(row[10]).decode("utf-8") if row[10] else None)
             for row in rows
         ]

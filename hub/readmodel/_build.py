@@ -13,7 +13,6 @@ import logging
 import secrets
 import sqlite3
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -40,11 +39,9 @@ from hub.readmodel._schema import (
 from hub.readmodel._stream import stream_entities
 from hub.readmodel._text import LANGS, facet_value, pipes, sort_keys
 from hub.util.ahead import BeforeCommit, commit
+from hub.util.blobs import pack
 
 log = logging.getLogger("hub.readmodel")
-_ZLIB_WBITS = 12
-"""A 4 KiB window: an entity's triples rarely exceed it (same bytes out as the default 32 KiB
-for such inputs, and less memory per call; `zlib.decompress` reads either)."""
 _BATCH = 2_000
 HELPER_FROM_BYTES = 32 * 1024 * 1024
 """A version file this large (about 250,000 triples) has its rows built by a helper process
@@ -62,11 +59,6 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 def _compact(value: object) -> str:
     return _ENCODER.encode(value)  # one encoder: `json.dumps` with options makes one a call
-
-
-def _compress(text: bytes) -> bytes:
-    """An entity's N-Triples (newline-ended lines) as stored in `triples`."""
-    return zlib.compress(text, 6, _ZLIB_WBITS)
 
 
 def _tail(iri: str, prefix: str) -> str:
@@ -94,7 +86,7 @@ def write_rows(conn: sqlite3.Connection, rows: Rows) -> None:
         if not batch:
             continue
         if key == "t":  # compressed here: a helper's rows are built on the other core
-            batch = [(rowid, _compress(text)) for rowid, text in batch]
+            batch = [(rowid, pack(text)) for rowid, text in batch]
         conn.executemany(sql, batch)
         if key == "p":
             grid.count(conn, (row[0] for row in batch), 1)

@@ -1,6 +1,6 @@
 """A rebuild's rows built in a helper process while the rebuild inserts them: two cores.
 
-Reading a version and building its rows (N-Triples parsing, JSON documents, zlib) is
+Reading a version and building its rows (N-Triples parsing, JSON documents) is
 Python and takes about as long as SQLite's inserts into the indexes; one process does
 them in turns. For a large version, `rebuild_source` starts this module as a child
 (a new interpreter that runs `main`), sends it a `Job` on stdin and inserts the batches

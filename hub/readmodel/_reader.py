@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import threading
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from hub.errors import HubError
 from hub.readmodel._model import EntityFilter, EntityRow, Page, SortSpec
 from hub.readmodel._planner import Planner, entity_row, tally
 from hub.readmodel._schema import SCHEMA_VERSION, connect_reader, readmodel_path
+from hub.util.blobs import unpack
 
 T = TypeVar("T")
 CACHE_ENTRIES = 4096
@@ -165,7 +165,7 @@ class Snapshot:
             for rowid, blob in self.conn.execute(
                 f"SELECT id, nt FROM triples WHERE id IN ({marks})", chunk
             ):
-                found[int(rowid)] = zlib.decompress(blob)
+                found[int(rowid)] = unpack(blob)
         return found
 
     def programme(self, kind: str) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,7 @@ a rebuild and each read transaction sees one committed state.
     sorts         each entity's uid, `updated` and sort keys alone: a narrow copy, so sorting
                   the matches of a text search reads a third of the pages `entities` holds
     docs          the entity's JSON document and the text that FTS indexes
-    triples       the entity's own triples as published (N-Triples, zlib): its node, its
+    triples       the entity's own triples as published (N-Triples, `hub.util.blobs`): its node, its
                   sub-resources and skolem nodes, grouped as the change feed groups them;
                   the JSON-LD answers are these, so they equal the data (decisions #29)
     facets        (municipality, entity): drives municipality filters

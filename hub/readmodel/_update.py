@@ -22,7 +22,6 @@ import secrets
 import sqlite3
 import tempfile
 import time
-import zlib
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +45,7 @@ from hub.readmodel._schema import CELL_BITS, connect_writer, readmodel_path, slo
 from hub.readmodel._stream import lines_starting
 from hub.readmodel._text import facet_value
 from hub.util.ahead import BeforeCommit, commit
+from hub.util.blobs import unpack
 
 log = logging.getLogger("hub.readmodel")
 
@@ -215,7 +215,7 @@ class _Old:
         skolem = SKOLEM.encode()
         self.skolems = {
             line[1 : line.index(b">")]
-            for line in zlib.decompress(nt).split(b"\n")
+            for line in unpack(nt).split(b"\n")
             if line.startswith(b"<") and skolem in line[: line.index(b">")]
         }
 

@@ -223,6 +223,36 @@ def test_the_feed_is_append_only_and_survives_a_restart(minihub: MiniHub) -> Non
         assert len(c.get("/api/v1/changes").json()["items"]) == 3
 
 
+def test_items_written_with_zlib_by_an_older_hub_are_still_served(
+    minihub: MiniHub, client: TestClient
+) -> None:
+    """Before `hub.util.blobs`, items' triples were zlib: a feed keeps them for ever."""
+    import sqlite3
+    import zlib
+
+    from hub.util.blobs import unpack
+
+    first = minihub.places(5)
+    publish(minihub, first)
+    conn = sqlite3.connect(feed_path(minihub.config))
+    try:  # rewrite the items as an older hub wrote them (its trigger comes back on connect)
+        conn.create_function("as_zlib", 1, lambda blob: zlib.compress(unpack(blob)))
+        conn.execute("DROP TRIGGER items_no_update")
+        changed = conn.execute(
+            "UPDATE items SET triples = as_zlib(triples) WHERE triples IS NOT NULL"
+        )
+        assert changed.rowcount == 5
+        conn.commit()
+    finally:
+        conn.close()
+    second = [*first[:4], ("p9", "Luogo 9", "43.0900", "10.0900")]
+    publish(minihub, second)
+    replica = ox.Store()
+    _, items = follow(client, replica)
+    assert [i["kind"] for i in items].count("added") == 6
+    assert_replica_is_published(replica, minihub)
+
+
 def _cursor(body: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
 

@@ -14,7 +14,6 @@ import csv
 import logging
 import shutil
 import sqlite3
-import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from hub.pipeline.state import load_state
 from hub.readmodel import _grid as grid
 from hub.readmodel import follow_publish, readmodel_path, rebuild_source
 from hub.store import open_store
+from hub.util.blobs import unpack
 
 SOURCE = "smartic-operators"
 
@@ -141,9 +141,7 @@ def _tables(path: Path) -> dict[str, object]:
                 for row in conn.execute("SELECT * FROM entities")
             },
             "docs": {uid[r[0]]: r[1:] for r in conn.execute("SELECT * FROM docs")},
-            "triples": {
-                uid[r[0]]: zlib.decompress(r[1]) for r in conn.execute("SELECT * FROM triples")
-            },
+            "triples": {uid[r[0]]: unpack(r[1]) for r in conn.execute("SELECT * FROM triples")},
             "facets": sorted((f, v, uid[e]) for f, v, e in conn.execute("SELECT * FROM facets")),
             "facet_counts": sorted(conn.execute("SELECT * FROM facet_counts")),
             "fts": indexed,

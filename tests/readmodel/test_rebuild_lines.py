@@ -4,12 +4,12 @@ even when another entity's lines sort between them in the version file."""
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from pathlib import Path
 
 from hub.config import load_config
 from hub.iris import Iris
 from hub.readmodel import readmodel_path, rebuild_source
+from hub.util.blobs import unpack
 
 SOURCE = "smartic-operators"
 PLACE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://schema.org/Place> ."
@@ -34,7 +34,7 @@ def test_every_entity_gets_exactly_its_lines(demo_root: Path) -> None:
     assert rebuild_source(config, SOURCE, version) == 2
     with sqlite3.connect(readmodel_path(config)) as conn:
         stored = {
-            uid: zlib.decompress(nt).decode().splitlines()
+            uid: unpack(nt).decode().splitlines()
             for uid, nt in conn.execute(
                 "SELECT e.uid, t.nt FROM entities e JOIN triples t ON t.id = e.id"
             )
