@@ -8,7 +8,6 @@ sees the old source or the new one, never a mix.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import sqlite3
@@ -38,6 +37,7 @@ from hub.readmodel._schema import (
 )
 from hub.readmodel._stream import stream_entities
 from hub.readmodel._text import LANGS, facet_value, pipes, sort_keys
+from hub.util import jsonbytes
 from hub.util.ahead import BeforeCommit, commit
 from hub.util.blobs import pack
 
@@ -54,11 +54,8 @@ class ReadModelError(HubError):
     """The read model could not be rebuilt; the API keeps serving the previous state."""
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def _compact(value: object) -> str:
-    return _ENCODER.encode(value)  # one encoder: `json.dumps` with options makes one a call
+    return jsonbytes.dumps(value).decode("utf-8")  # a TEXT column
 
 
 def _tail(iri: str, prefix: str) -> str:

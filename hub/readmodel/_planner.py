@@ -20,7 +20,6 @@ the `cells` table, in microseconds; other counts start from the smallest set.
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 from collections import Counter
@@ -45,6 +44,7 @@ from hub.readmodel._sql import (
     placeholders,
     xyz_params,
 )
+from hub.util import jsonbytes
 
 CUBE_FACETS = (
     ("type", "types"),
@@ -568,7 +568,7 @@ class Planner:
         if self.f.near:
             x0, y0, z0 = unit_vector(*self.f.near)
         for row in rows:
-            row.doc = json.loads(docs[row.id])
+            row.doc = jsonbytes.loads(docs[row.id])
             if (
                 row.distance_km is None
                 and self.f.near
@@ -611,5 +611,5 @@ def entity_row(conn: sqlite3.Connection, uid: str) -> EntityRow | None:
     if found is None:
         return None
     row = EntityRow(*found[:6])
-    row.doc = json.loads(found[6])
+    row.doc = jsonbytes.loads(found[6])
     return row

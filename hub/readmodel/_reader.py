@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sqlite3
 import threading
@@ -19,6 +18,7 @@ from hub.errors import HubError
 from hub.readmodel._model import EntityFilter, EntityRow, Page, SortSpec
 from hub.readmodel._planner import Planner, entity_row, tally
 from hub.readmodel._schema import SCHEMA_VERSION, connect_reader, readmodel_path
+from hub.util import jsonbytes
 from hub.util.blobs import unpack
 
 T = TypeVar("T")
@@ -173,7 +173,7 @@ class Snapshot:
         rows = self.conn.execute(
             "SELECT id, doc FROM programme WHERE kind = ? ORDER BY id", (kind,)
         )
-        return {key: json.loads(doc) for key, doc in rows}
+        return {key: jsonbytes.loads(doc) for key, doc in rows}
 
     def programme_ids(self) -> dict[str, set[str]]:
         """The ids of the programme's documents, per kind (cached per programme version)."""

@@ -15,7 +15,6 @@ alone: skolem (blank) nodes or subjects the source does not mint.
 
 from __future__ import annotations
 
-import json
 import logging
 import mmap
 import secrets
@@ -44,6 +43,7 @@ from hub.readmodel._programme import programme_classes
 from hub.readmodel._schema import CELL_BITS, connect_writer, readmodel_path, slot_range
 from hub.readmodel._stream import lines_starting
 from hub.readmodel._text import facet_value
+from hub.util import jsonbytes
 from hub.util.ahead import BeforeCommit, commit
 from hub.util.blobs import unpack
 
@@ -211,7 +211,7 @@ class _Old:
     """The rows an entity has now: its id, cell, JSON document and skolem nodes."""
 
     def __init__(self, rowid: int, cell: int, doc: str, nt: bytes) -> None:
-        self.rowid, self.cell, self.doc = rowid, cell, json.loads(doc)
+        self.rowid, self.cell, self.doc = rowid, cell, jsonbytes.loads(doc)
         skolem = SKOLEM.encode()
         self.skolems = {
             line[1 : line.index(b">")]

@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.api.errors import ApiError
 from hub.api.negotiation import parse_accept
+from hub.util import jsonbytes
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def choose(format_param: str | None, accept: str | None, formats: Sequence[OutFo
 
 def dump_json(value: Any) -> bytes:
     """Compact UTF-8 JSON."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return jsonbytes.dumps(value)
 
 
 def to_csv(items: Iterable[dict[str, Any]], columns: Sequence[str]) -> bytes:
