@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from hub.errors import HubError
 
@@ -52,37 +51,46 @@ class HelperError(HubError):
     """The helper process failed; its message says why."""
 
 
-def _build(job: Job, out: IO[bytes]) -> None:
+def send(fd: int, message: object) -> None:
+    """Write one pickled message to the pipe `fd`, whole.
+
+    By `os.write` until every byte is out, not through a buffered file: a process stopped
+    and continued (SIGSTOP/SIGCONT: a debugger, a profiler, `docker pause`) while a
+    buffered writer fills a pipe was seen to garble the stream (decisions #43).
+    """
+    data = memoryview(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _build(job: Job, fd: int) -> None:
     from hub.readmodel._build import _Writer, add_entities
 
-    def send(rows: dict[str, list[tuple]]) -> None:
-        pickle.dump(("rows", rows), out, protocol=pickle.HIGHEST_PROTOCOL)
-
-    writer = _Writer(None, job.source, job.slot, job.region_prefix, sink=send)
+    writer = _Writer(
+        None, job.source, job.slot, job.region_prefix, sink=lambda rows: send(fd, ("rows", rows))
+    )
     add_entities(writer, job)
     writer.flush()
     totals = Totals(writer.count, writer.facets, writer.cells, writer.next_id, writer.next_cell)
-    pickle.dump(("end", totals), out, protocol=pickle.HIGHEST_PROTOCOL)
+    send(fd, ("end", totals))
 
 
 def main() -> None:
     """The helper: a `Job` on stdin, ("rows", batch)… then ("end", Totals) on stdout."""
-    out = sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing but pickles on the data stream
+    sys.stdout.flush()
+    fd = os.dup(1)  # the data stream; anything else written to stdout goes to stderr
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     try:
         job = pickle.load(sys.stdin.buffer)
-        _build(job, out)
+        _build(job, fd)
     except BrokenPipeError:  # the rebuild stopped reading (it failed or was cancelled)
         return
     except Exception as exc:  # told to the rebuild, which names the source and file
         try:
-            pickle.dump(("error", f"{type(exc).__name__}: {exc}"), out)
+            send(fd, ("error", f"{type(exc).__name__}: {exc}"))
         except BrokenPipeError:
             return
-    try:
-        out.flush()
-    except BrokenPipeError:
-        return
 
 
 class Helper:
@@ -98,7 +106,7 @@ class Helper:
             env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
         )
         assert self._process.stdin is not None
-        pickle.dump(job, self._process.stdin)
+        send(self._process.stdin.fileno(), job)
         self._process.stdin.close()
 
     def batches(self) -> Iterator[dict[str, list[tuple]]]:
@@ -111,6 +119,8 @@ class Helper:
             except EOFError:
                 code = self._process.wait()
                 raise HelperError(f"the helper process ended early (exit {code})") from None
+            except (pickle.UnpicklingError, ValueError, TypeError) as exc:
+                raise HelperError(f"the helper process's data could not be read: {exc}") from None
             if kind == "rows":
                 yield value
             elif kind == "end":

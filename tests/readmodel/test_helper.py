@@ -8,8 +8,12 @@ a broken version fails with its source and file named and leaves the old rows.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,3 +136,54 @@ def test_a_rebuild_in_place_leaves_the_text_index_merged(
     fresh = _copy(demo_root, tmp_path / "fresh")
     rebuild_source(fresh, SOURCE, version, published=WHEN, helper=helper)
     assert _tables(readmodel_path(config))["fts"] == _tables(readmodel_path(fresh))["fts"]
+
+
+def _helpers() -> list[int]:
+    """Pids of this process's read-model helpers (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and b"hub.readmodel._helper" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_helper_stopped_and_continued_while_it_sends_builds_the_same_rows(
+    demo_root: Path, tmp_path: Path
+) -> None:
+    """SIGSTOP/SIGCONT (a debugger, a profiler, `docker pause`) must not garble its stream."""
+    alone = _copy(demo_root, tmp_path / "alone")
+    helped = _copy(demo_root, tmp_path / "helped")
+    version = _version(alone, tmp_path / "version.nt", 20_000)
+    rebuild_source(alone, SOURCE, version, published=WHEN, helper=False)
+    done = threading.Event()
+    pokes = [0]
+
+    def poke() -> None:
+        helpers: list[int] = []
+        while not done.is_set() and not helpers:
+            helpers = _helpers()
+        while not done.is_set():
+            try:
+                os.kill(helpers[0], signal.SIGSTOP)
+                time.sleep(0.002)
+                os.kill(helpers[0], signal.SIGCONT)
+                pokes[0] += 1
+            except ProcessLookupError:
+                return
+            time.sleep(0.003)
+
+    poker = threading.Thread(target=poke, daemon=True)
+    poker.start()
+    try:
+        assert rebuild_source(helped, SOURCE, version, published=WHEN, helper=True) == 20_000
+    finally:
+        done.set()
+        poker.join()
+    assert pokes[0] > 20  # it was stopped while it worked
+    assert _tables(readmodel_path(helped)) == _tables(readmodel_path(alone))
