@@ -16,7 +16,7 @@ Each prints its own table (see its docstring for what it measures); this script 
 machine and the wall time of each. `--quick` runs the same at a tenth of the size (a
 smoke run: the figures of record are the full ones).
 
-    python bench/bench_all.py                   # ~2 hours on 2 cores
+    python bench/bench_all.py                   # ~30 min to 2 hours on 2 cores
     python bench/bench_all.py --quick           # ~15 minutes
     python bench/bench_all.py --only mapping validation
 """

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -163,10 +164,32 @@ def child_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def cpu_seconds(before: os.times_result, after: os.times_result, *, children: bool) -> float:
+    """CPU time (user + system) between two `os.times()`: this process's, or its reaped
+    children's (each with the children it reaped in turn)."""
+    if children:
+        return (
+            after.children_user
+            + after.children_system
+            - (before.children_user + before.children_system)
+        )
+    return after.user + after.system - (before.user + before.system)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a live process has used so far (Linux /proc), else 0."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def phase_floor(folder: Path) -> dict:
     import pyoxigraph as ox
 
     store = ox.Store(str(folder / "floor-store"))
+    before = os.times()
     start = time.perf_counter()
     store.bulk_load(
         path=str(folder / "places.nt"),
@@ -175,7 +198,8 @@ def phase_floor(folder: Path) -> dict:
     )
     store.flush()
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "triples": len(store), "peak_mb": peak_mb()}
+    cpu = {"bulk_load": cpu_seconds(before, os.times(), children=False)}
+    return {"seconds": seconds, "triples": len(store), "peak_mb": peak_mb(), "cpu": cpu}
 
 
 def phase_hub(folder: Path) -> dict:
@@ -183,14 +207,25 @@ def phase_hub(folder: Path) -> dict:
     from hub.pipeline.programme import load_programme
     from hub.pipeline.run import run_source
     from hub.store import connect_store
+    from hub.store.server import running_server
 
     config = load_config(folder / "hub.toml")
     store = connect_store(config)  # the default backend: a child `oxigraph serve`
     load_programme(store, config)
+    server = running_server((folder / "store").resolve())
+    server_pid = int(server["pid"]) if server else 0
+    server_before = process_cpu_seconds(server_pid)
+    before = os.times()
     start = time.perf_counter()
     report = run_source(config, store, "bench-places")
     store.flush()
     seconds = time.perf_counter() - start
+    after = os.times()
+    cpu = {  # where the run's core-seconds went (the read model's child is reaped by now)
+        "hub process": cpu_seconds(before, after, children=False),
+        "read model processes": cpu_seconds(before, after, children=True),
+        "store server": process_cpu_seconds(server_pid) - server_before,
+    }
     again = {}  # unchanged re-harvests: the same file, then the same records in another file
     for case in ("the same file", "the same records, the file rewritten"):
         if case != "the same file":
@@ -208,6 +243,7 @@ def phase_hub(folder: Path) -> dict:
         "records": report.records,
         "triples": report.triples,
         "phases": report.phases,
+        "cpu": cpu,
         "peak_mb": peak_mb(),
         "server_peak_mb": child_peak_mb(),
     }
@@ -342,6 +378,19 @@ def report(results: list[dict]) -> None:
         print(f"{r['rows']:,} rows, hub phases: {phases}")
         if r["hub"]["status"] != "published":
             print(f"  run status {r['hub']['status']}: {r['hub']['message']}")
+    print()
+    print(f"CPU (user + system) against wall time, {os.cpu_count()} cores:")
+    print("| rows | path | CPU s | of which | wall s | cores busy |")
+    print("|---:|---|---:|---|---:|---:|")
+    for r in results:
+        for name, m in (("bulk_load floor", r["floor"]), ("hub harvest", r["hub"])):
+            parts = m.get("cpu", {})
+            total = sum(parts.values())
+            detail = ", ".join(f"{k} {v:.1f}" for k, v in parts.items())
+            print(
+                f"| {r['rows']:,} | {name} | {total:.1f} | {detail} | {m['seconds']:.1f} | "
+                f"{total / m['seconds']:.2f} |"
+            )
 
 
 def main() -> None:

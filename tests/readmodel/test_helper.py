@@ -59,6 +59,13 @@ def _copy(demo_root: Path, target: Path) -> HubConfig:
     return load_config(target / "hub.toml")
 
 
+def _two_hubs(demo_root: Path, tmp_path: Path, entities: int) -> tuple[HubConfig, HubConfig, Path]:
+    """Two copies of the demo (to rebuild without and with the helper) and a version."""
+    alone = _copy(demo_root, tmp_path / "alone")
+    helped = _copy(demo_root, tmp_path / "helped")
+    return alone, helped, _version(alone, tmp_path / "version.nt", entities)
+
+
 def _raw(config: HubConfig) -> dict[str, list[tuple]]:
     """Tables as stored, ids and cell numbers included."""
     conn = sqlite3.connect(readmodel_path(config))
@@ -74,9 +81,7 @@ def _raw(config: HubConfig) -> dict[str, list[tuple]]:
 def test_the_helper_builds_exactly_the_rows_of_a_rebuild_in_one_process(
     demo_root: Path, tmp_path: Path
 ) -> None:
-    alone = _copy(demo_root, tmp_path / "alone")
-    helped = _copy(demo_root, tmp_path / "helped")
-    version = _version(alone, tmp_path / "version.nt", 5_000)
+    alone, helped, version = _two_hubs(demo_root, tmp_path, 5_000)
     assert rebuild_source(alone, SOURCE, version, published=WHEN, helper=False) == 5_000
     assert rebuild_source(helped, SOURCE, version, published=WHEN, helper=True) == 5_000
     expected = _tables(readmodel_path(alone))
@@ -157,9 +162,7 @@ def test_a_helper_stopped_and_continued_while_it_sends_builds_the_same_rows(
     demo_root: Path, tmp_path: Path
 ) -> None:
     """SIGSTOP/SIGCONT (a debugger, a profiler, `docker pause`) must not garble its stream."""
-    alone = _copy(demo_root, tmp_path / "alone")
-    helped = _copy(demo_root, tmp_path / "helped")
-    version = _version(alone, tmp_path / "version.nt", 20_000)
+    alone, helped, version = _two_hubs(demo_root, tmp_path, 20_000)
     rebuild_source(alone, SOURCE, version, published=WHEN, helper=False)
     done = threading.Event()
     pokes = [0]
