@@ -30,6 +30,7 @@ from hub.readmodel._helper import Helper, HelperError, Job
 from hub.readmodel._programme import programme_classes, programme_docs
 from hub.readmodel._schema import (
     CELL_BITS,
+    ENTITY_TABLES,
     SLOT_BITS,
     connect_writer,
     readmodel_path,
@@ -68,6 +69,7 @@ _STATEMENTS = {
     "d": "INSERT INTO docs VALUES (?, ?, ?, ?)",
     "g": "INSERT INTO geo VALUES (?, ?, ?, ?, ?)",
     "p": "INSERT INTO pts VALUES (?, ?, ?, ?, ?)",
+    "x": "INSERT INTO spans VALUES (?, ?, ?, ?, ?)",
     "l": "INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     "f": "INSERT OR IGNORE INTO facets VALUES (?, ?, ?)",
     "t": "INSERT INTO triples VALUES (?, ?)",
@@ -120,9 +122,7 @@ class _Writer:
         self.facets: Counter[tuple[str, str]] = Counter()
         # key -> [cell id, entities]
         self.cells: dict[tuple[str, str, str, str], list[int]] = cells if cells is not None else {}
-        self._rows: dict[str, list[tuple]] = {
-            k: [] for k in ("e", "s", "d", "f", "g", "p", "l", "t")
-        }
+        self._rows: dict[str, list[tuple]] = {k: [] for k in _STATEMENTS}
 
     def add(
         self,
@@ -153,6 +153,8 @@ class _Writer:
             bbox = shape.bbox
             self._rows["g"].append((rowid, bbox[0], bbox[2], bbox[1], bbox[3]))
             self._rows["p"].append((rowid, lon, lon, lat, lat))
+            if bbox[0] != bbox[2] or bbox[1] != bbox[3]:
+                self._rows["x"].append((rowid, bbox[0], bbox[2], bbox[1], bbox[3]))
             self._rows["l"].append((rowid, x, y, z, *bbox))
         cell_key = (pipes(types), pipes(regions), pipes(themes), pipes(categories))
         types_p, regions_p, themes_p, categories_p = cell_key
@@ -274,7 +276,7 @@ def _delete_rows(conn: sqlite3.Connection, source: str, slot: int) -> int:
     low, high = slot_range(slot)
     dropped = textindex.drop(conn, slot)
     grid.drop(conn, slot)
-    for table in ("docs", "triples", "entities", "sorts", "geo", "pts", "locs"):
+    for table in ENTITY_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE id BETWEEN ? AND ?", (low, high))
     facets = conn.execute(
         "SELECT facet, value FROM facet_counts WHERE source = ? AND facet = 'municipality'",

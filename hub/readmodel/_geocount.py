@@ -3,8 +3,9 @@
 Only entries near the filter's edge are tested exactly (against the narrow `locs` table):
 a circle is cut into strips of latitude (`circle`; at the rows of `_grid` when it spans 6
 or more, so the cells inside it are summed, not their entries), a box is shrunk by the
-R*Trees' float32 rounding and only its thin frames are tested (`box`); both at once fall
-back to boxes inscribed in the circle (`slabs`). Decisions #40, #41.
+R*Trees' float32 rounding, its points are summed from `_grid` cells and only the thin
+frames are tested (`box`; lines and areas apart, from `spans`); both at once fall back to
+boxes inscribed in the circle (`slabs`). Decisions #40, #41, #44.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from hub.readmodel._geo import (
     chord2_for_km,
     circle_strips,
     inscribed_slabs,
-    unit_vector,
 )
 
 if TYPE_CHECKING:
@@ -33,11 +33,21 @@ GRID_DEGREES = grid.GRID_DEGREES
 CHORD_MARGIN = 1e-6
 """How far (a chord of the unit sphere) an R*Tree corner may lie from its point: float32
 rounds each coordinate down by at most 1.5e-5 degrees, 3.8e-7 of chord together."""
+RADIANS = math.pi / 180.0
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
     """The intersection of two boxes (possibly empty: min above max)."""
     return (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+
+
+def _whole_cells(low: float, high: float) -> tuple[int, int]:
+    """The first and last grid row (or column) lying wholly in [low, high]: their corners,
+    `boundary(k) <= v < boundary(k + 1)`, are all in it (first > last when none is)."""
+    first = grid.index_of(low)
+    if grid.boundary(first) < low:
+        first += 1
+    return first, grid.index_of(high) - 1  # the row holding `high` goes on past it
 
 
 def _has_math(conn: sqlite3.Connection) -> bool:
@@ -151,55 +161,96 @@ class GeoCount:
                 f"WHERE {exact.where()}"
             )
             return int(self.conn.execute(query, [*params, *exact.params]).fetchone()[0])
-        corner = (
-            "SELECT id, cos(radians(min_lat)) AS c, radians(min_lon) AS o, "
-            "sin(radians(min_lat)) AS z FROM pts WHERE "
-        )
+        # chord² = 2 - 2 (sin φ sin φ0 + cos φ cos φ0 cos Δλ): three calls a corner, degrees
+        # turned to radians by a product (cheaper than calls)
+        corner = "SELECT id, min_lat * ? AS phi, (min_lon - ?) * ? AS dl FROM pts WHERE "
         union = " UNION ALL ".join(corner + c for c, _ in bands)
-        x0, y0, z0 = unit_vector(lat, lon)
+        corner_params = [p for _, ps in bands for p in (RADIANS, lon, RADIANS, *ps)]
         chord = math.sqrt(chord2_for_km(km))
         inside = (chord - CHORD_MARGIN) ** 2 if chord > CHORD_MARGIN else -1.0
         outside = (chord + CHORD_MARGIN) ** 2
+        phi0 = math.radians(lat)
         query = (
-            "SELECT count(*) FROM (SELECT id, (c * cos(o) - ?) * (c * cos(o) - ?) "
-            "+ (c * sin(o) - ?) * (c * sin(o) - ?) + (z - ?) * (z - ?) AS d "
-            f"FROM ({union})) g WHERE d <= ? OR (d <= ? AND EXISTS "
+            "SELECT count(*) FROM (SELECT id, 2.0 - 2.0 * (sin(phi) * ? + cos(phi) * ? * cos(dl)) "
+            f"AS d FROM ({union})) g WHERE d <= ? OR (d <= ? AND EXISTS "
             f"(SELECT 1 FROM locs l WHERE l.id = g.id AND {exact.where()}))"
         )
-        values = [x0, x0, y0, y0, z0, z0, *params, inside, outside, *exact.params]
+        values = [math.sin(phi0), math.cos(phi0), *corner_params, inside, outside, *exact.params]
         return int(self.conn.execute(query, values).fetchone()[0])
 
     def box(self, box: tuple[float, float, float, float]) -> int:
-        """Count a bbox: entries meeting the box shrunk by more than the R*Tree's rounding
-        are counted in the R*Tree alone; the others meet one of the four thin frames
-        between the two boxes, and only those are tested exactly."""
+        """Count a bbox from entities' points, plus the lines and areas the points miss.
+
+        An entity's extent holds its point (`_extract._shape`), so every entity whose
+        point is in the box matches. Those whose `pts` corner lies in the box shrunk by
+        more than the R*Tree's rounding certainly do: they are summed from `grid` cells
+        and the thin strips the cells leave (`_corners_inside`). The other `pts` entries
+        meeting the box are tested exactly (`_frame_matches`); last come the `spans` (lines
+        and areas) that meet the box while their point's entry does not (`_spans_beyond`).
+        """
         e = GEO_EPSILON
         w, s, east, n = box
-        shrunk = (w + e, s + e, east - e, n - e)
-        exact = self.planner.geo_conditions("l")
-        if shrunk[0] > shrunk[2] or shrunk[1] > shrunk[3]:
+        inner = (w + e, s + e, east - e, n - e)
+        if inner[0] > inner[2] or inner[1] > inner[3]:
             return self.slabs()
-        frames = [
-            (w, s, w + e, n),
-            (east - e, s, east, n),
-            (w, s, east, s + e),
-            (w, n - e, east, n),
-        ]
-        total = self.planner.count_rows(*self.planner.geo_sql("geo", shrunk))
-        inside, inside_params = self.planner.box_condition(shrunk, "g")
-        selects, params = [], []
-        for frame in frames:
-            condition, frame_params = self.planner.box_condition(frame)
-            selects.append(
-                f"SELECT id, min_lon, max_lon, min_lat, max_lat FROM geo WHERE {condition}"
-            )
-            params += frame_params
-        query = (
-            f"SELECT count(*) FROM ({' UNION '.join(selects)}) g CROSS JOIN locs l ON l.id = g.id "
-            f"WHERE NOT ({inside}) AND {exact.where()}"
+        return (
+            self._corners_inside(inner) + self._frame_matches(box, inner) + self._spans_beyond(box)
         )
-        row = self.conn.execute(query, (*params, *inside_params, *exact.params)).fetchone()
-        return total + int(row[0])
+
+    def _corners_inside(self, inner: tuple[float, float, float, float]) -> int:
+        """How many `pts` corners lie in `inner`: whole grid cells from `grid`, the rest
+        (up to four strips narrower than a cell) from the R*Tree."""
+        w, s, e, n = inner
+        gy0, gy1 = _whole_cells(s, n)
+        gx0, gx1 = _whole_cells(w, e)
+        rect = "SELECT count(*) FROM pts WHERE min_lat >= ? AND min_lat {} ? AND min_lon >= ? AND min_lon {} ?"
+        if gy0 > gy1 or gx0 > gx1:
+            return self._sum([(rect.format("<=", "<="), (s, n, w, e))])
+        south, north = grid.boundary(gy0), grid.boundary(gy1 + 1)
+        west, east = grid.boundary(gx0), grid.boundary(gx1 + 1)
+        queries: list[tuple[str, tuple[float | int, ...]]] = [
+            (rect.format("<", "<="), (s, south, w, e)),
+            (rect.format("<=", "<="), (north, n, w, e)),
+            (rect.format("<", "<"), (south, north, w, west)),
+            (rect.format("<", "<="), (south, north, east, e)),
+        ]
+        queries += [grid.row_sum(gy, gx0, gx1) for gy in range(gy0, gy1 + 1)]
+        return self._sum(queries)
+
+    def _frame_matches(
+        self, box: tuple[float, float, float, float], inner: tuple[float, float, float, float]
+    ) -> int:
+        """The `pts` entries meeting `box` with their corner outside `inner` that match
+        exactly (four disjoint frames of the corner)."""
+        w, s, e, n = inner
+        meets, meets_params = self.planner.box_condition(box)
+        frames: list[tuple[str, tuple[float, ...]]] = [
+            ("min_lat < ?", (s,)),
+            ("min_lat > ?", (n,)),
+            ("min_lat >= ? AND min_lat <= ? AND min_lon < ?", (s, n, w)),
+            ("min_lat >= ? AND min_lat <= ? AND min_lon > ?", (s, n, e)),
+        ]
+        union = " UNION ALL ".join(f"SELECT id FROM pts WHERE {meets} AND {c}" for c, _ in frames)
+        exact = self.planner.geo_conditions("l")
+        params = [p for _, ps in frames for p in (*meets_params, *ps)]
+        query = (
+            f"SELECT count(*) FROM ({union}) g CROSS JOIN locs l ON l.id = g.id "
+            f"WHERE {exact.where()}"
+        )
+        return int(self.conn.execute(query, [*params, *exact.params]).fetchone()[0])
+
+    def _spans_beyond(self, box: tuple[float, float, float, float]) -> int:
+        """The lines and areas meeting `box` exactly whose point's `pts` entry does not."""
+        meets, meets_params = self.planner.box_condition(box, "g")
+        point_meets, point_params = self.planner.box_condition(box, "p")
+        exact = self.planner.geo_conditions("l")
+        query = (
+            f"SELECT count(*) FROM spans g CROSS JOIN locs l ON l.id = g.id WHERE {meets} "
+            f"AND {exact.where()} AND NOT EXISTS "
+            f"(SELECT 1 FROM pts p WHERE p.id = g.id AND {point_meets})"
+        )
+        values = [*meets_params, *exact.params, *point_params]
+        return int(self.conn.execute(query, values).fetchone()[0])
 
     def slabs(self) -> int:
         """Count a bbox/near filter mostly in an R*Tree alone.

@@ -20,7 +20,9 @@ a rebuild and each read transaction sees one committed state.
     text_ids      fts rowid -> entity id; text_runs: where each source's ordered run ends
                   (`_textindex`)
     geo           R*Tree of entity extents (bbox filters)
-    pts           R*Tree of entity points (near filters, nearest first)
+    pts           R*Tree of entity points (near filters, nearest first; bbox totals)
+    spans         R*Tree of the extents that are not a single point (lines, areas): few, so
+                  a bbox total counts points by `grid` and adds only these (`_geocount`)
     grid          points per 0.005° cell of their `pts` corner (`_grid`)
     locs          exact point (unit vector) and extent of located entities: a narrow table,
                   so the exact check of R*Tree candidates reads little
@@ -41,7 +43,7 @@ from hub.config import HubConfig
 from hub.layout import DataLayout
 from hub.readmodel._text import LANGS
 
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 SLOT_BITS = 32
 """Entity ids are `slot << SLOT_BITS | n`: each source owns one id range."""
 
@@ -50,6 +52,9 @@ def slot_range(slot: int) -> tuple[int, int]:
     """The first and last id (and `fts` number) of a slot."""
     return slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
 
+
+ENTITY_TABLES = ("docs", "triples", "entities", "sorts", "geo", "pts", "spans", "locs")
+"""The tables keyed by entity id (`id`): an entity's rows are deleted from each."""
 
 CELL_BITS = 24
 """Cell ids are `slot << CELL_BITS | n`."""
@@ -119,6 +124,7 @@ CREATE TABLE grid(gy INTEGER NOT NULL, gx INTEGER NOT NULL, n INTEGER NOT NULL,
                   PRIMARY KEY (gy, gx)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE geo USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE VIRTUAL TABLE pts USING rtree(id, min_lon, max_lon, min_lat, max_lat);
+CREATE VIRTUAL TABLE spans USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE TABLE locs(id INTEGER PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
                   min_lon REAL NOT NULL, min_lat REAL NOT NULL, max_lon REAL NOT NULL,
                   max_lat REAL NOT NULL);
@@ -172,11 +178,11 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
             row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             version = row[0] if row else None
         if version != SCHEMA_VERSION:
-            for name in ("fts", "geo", "pts"):
+            for name in ("fts", "geo", "pts", "spans"):
                 conn.execute(f"DROP TABLE IF EXISTS {name}")
             names = conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             for (name,) in list(names):
-                if not name.startswith(("sqlite_", "fts_", "geo_", "pts_")):
+                if not name.startswith(("sqlite_", "fts_", "geo_", "pts_", "spans_")):
                     conn.execute(f'DROP TABLE IF EXISTS "{name}"')
             for statement in DDL.split(";"):
                 if statement.strip():

@@ -40,7 +40,13 @@ from hub.readmodel._build import (
 )
 from hub.readmodel._extract import stage_triples, staged_entities
 from hub.readmodel._programme import programme_classes
-from hub.readmodel._schema import CELL_BITS, connect_writer, readmodel_path, slot_range
+from hub.readmodel._schema import (
+    CELL_BITS,
+    ENTITY_TABLES,
+    connect_writer,
+    readmodel_path,
+    slot_range,
+)
 from hub.readmodel._stream import lines_starting
 from hub.readmodel._text import facet_value
 from hub.util import jsonbytes
@@ -382,7 +388,7 @@ def _replace(
 def _delete_entities(conn: sqlite3.Connection, old: dict[str, _Old]) -> None:
     ids = [(entity.rowid,) for entity in old.values()]
     grid.count(conn, (entity.rowid for entity in old.values()), -1)
-    for table in ("docs", "triples", "entities", "sorts", "geo", "pts", "locs"):
+    for table in ENTITY_TABLES:
         conn.executemany(f"DELETE FROM {table} WHERE id = ?", ids)
     conn.executemany(
         "DELETE FROM facets WHERE facet = 'municipality' AND value = ? AND entity = ?",

@@ -76,9 +76,13 @@ def test_a_trail_keeps_its_line_and_extent(demo_hub: DemoHub) -> None:
         box = snap.conn.execute(
             "SELECT min_lon, min_lat, max_lon, max_lat FROM entities WHERE uid = ?", (row.uid,)
         ).fetchone()
+        span = snap.conn.execute(
+            "SELECT min_lon, min_lat, max_lon, max_lat FROM spans WHERE id = ?", (row.id,)
+        ).fetchone()
     assert row.doc["geometry"]["type"] == "LineString"
     assert len(row.doc["geometry"]["coordinates"]) > 2
     assert tuple(box) == pytest.approx(shape.bbox)
+    assert tuple(span) == pytest.approx(shape.bbox, abs=2e-5)  # float32, rounded outwards
     assert (row.lat, row.lon) == (shape.lat, shape.lon)  # the middle vertex: on the trail
     assert len(row.doc["municipalities"]) == 3
 

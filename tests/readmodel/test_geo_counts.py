@@ -1,6 +1,6 @@
 """Totals of bbox and near filters, counted mostly in the R*Trees, equal an exact count.
 
-The rows are written as the read model's builder writes them (`pts`, `geo`, `locs`), with
+The rows are written as the read model's builder writes them (`pts`, `geo`, `spans`, `locs`), with
 points placed on the edges that matter: on the circle, a hair inside and outside it, on the
 strips' edges, on a box's sides and corners, and lines whose extent only grazes a box.
 """
@@ -97,6 +97,9 @@ def conn(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
             "INSERT INTO geo VALUES (?, ?, ?, ?, ?)", (rowid, box[0], box[2], box[1], box[3])
         )
         db.execute("INSERT INTO pts VALUES (?, ?, ?, ?, ?)", (rowid, lon, lon, lat, lat))
+        if box != (lon, lat, lon, lat):
+            spans = "INSERT INTO spans VALUES (?, ?, ?, ?, ?)"
+            db.execute(spans, (rowid, box[0], box[2], box[1], box[3]))
         db.execute("INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (rowid, x, y, z, *box))
     grid.count(db, range(1, len(rows) + 1), 1)  # as the builder does once `pts` has them
     db.execute("COMMIT")
@@ -156,6 +159,28 @@ def test_boxes_count_extents_that_meet_them(conn: sqlite3.Connection) -> None:
         for box in ((lon, lat, lon + 0.01, lat + 0.01), (lon - 0.01, lat - 0.01, lon, lat)):
             flt = EntityFilter(bbox=box)
             assert GeoCount(Planner(conn, flt, [], 1)).total() == _exact(conn, flt) >= 1
+
+
+def test_box_totals_add_the_lines_whose_point_is_outside(conn: sqlite3.Connection) -> None:
+    """Boxes many grid cells wide, set so that lines' extents cross their sides while the
+    lines' points stay out: those lines are counted once, from `spans` alone."""
+    lat0, lon0 = CENTRE
+    lines = conn.execute(
+        "SELECT l.min_lon, l.min_lat, l.max_lon, l.max_lat, p.min_lon, p.min_lat "
+        "FROM spans s JOIN locs l ON l.id = s.id JOIN pts p ON p.id = s.id "
+        "WHERE l.max_lon - l.min_lon > 0.01 LIMIT 40"
+    ).fetchall()
+    assert lines
+    beyond = 0
+    for min_lon, min_lat, max_lon, max_lat, lon, lat in lines:
+        # east of the line's west end, west of its point: the extent meets it, the point not
+        w = (min_lon + lon) / 2
+        box = (w - 0.15, lat0 - 0.15, w, lat0 + 0.15)
+        flt = EntityFilter(bbox=box)
+        count = GeoCount(Planner(conn, flt, [], 1))
+        assert count.total() == _exact(conn, flt), box
+        beyond += count._spans_beyond(box)
+    assert beyond > 0  # the lines were really counted from `spans`
 
 
 @pytest.mark.parametrize("rows", [None, grid.GRID_DEGREES])

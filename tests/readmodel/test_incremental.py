@@ -148,7 +148,11 @@ def _tables(path: Path) -> dict[str, object]:
             "programme": sorted(conn.execute("SELECT * FROM programme")),
             "grid": sorted(conn.execute("SELECT * FROM grid")),
         }
-        for table in ("sorts", "geo", "pts", "locs"):
+        # `spans` holds exactly the extents that are not one point (lines, areas)
+        spans = {r[0] for r in conn.execute("SELECT id FROM spans")}
+        wide = "SELECT id FROM locs WHERE min_lon < max_lon OR min_lat < max_lat"
+        assert spans == {r[0] for r in conn.execute(wide)}
+        for table in ("sorts", "geo", "pts", "spans", "locs"):
             tables[table] = {uid[r[0]]: r[1:] for r in conn.execute(f"SELECT * FROM {table}")}
         return tables
     finally:
