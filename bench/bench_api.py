@@ -35,6 +35,7 @@ import asyncio
 import csv
 import http.client
 import json
+import os
 import random
 import shutil
 import statistics
@@ -576,11 +577,12 @@ def load(folder: Path) -> dict:
 
 
 # -- serving -------------------------------------------------------------------
-def serve(folder: Path, port: int, workers: int = 1) -> None:
+def serve(folder: Path, port: int, workers: int = 1, api_processes: int = 0) -> None:
     """Child process: the hub's app on uvicorn, the store in its default child server.
 
     With `workers` > 1, uvicorn's worker processes each serve the app, reading the store
-    through the server this process started.
+    through the server this process started. `api_processes` sets `[serve] api_processes`
+    (the /api/v1 work in that many processes of the one server).
     """
     import os
 
@@ -591,6 +593,7 @@ def serve(folder: Path, port: int, workers: int = 1) -> None:
     from hub.store import connect_store
 
     config = load_config(folder / "hub.toml")
+    config.serve.api_processes = api_processes
     store = connect_store(config, owner="bench")
     if workers > 1:
         os.environ["HUB_BENCH_FOLDER"] = str(folder)
@@ -605,7 +608,12 @@ def serve(folder: Path, port: int, workers: int = 1) -> None:
         )
         return
     app = create_app(config, store)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    finally:
+        pool = getattr(app.state, "v1_pool", None)
+        if pool is not None:
+            pool.close()
 
 
 def worker_app() -> object:
@@ -914,6 +922,8 @@ def measure(folder: Path, entities: int, args: argparse.Namespace) -> list[Resul
             str(port),
             "--workers",
             str(args.workers),
+            "--api-processes",
+            str(args.api_processes),
         ]
     )
     results: list[Result] = []
@@ -984,10 +994,16 @@ def main() -> None:
         default=1,
         help="uvicorn worker processes (default 1, as `hub serve`)",
     )
+    parser.add_argument(
+        "--api-processes",
+        type=int,
+        default=0,
+        help="[serve] api_processes: /api/v1 work in N processes (default 0: in threads)",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.workers)
+        serve(args.serve, args.port, args.workers, args.api_processes)
         return
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="hub-bench-api-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -1015,8 +1031,8 @@ def main() -> None:
     print(HEADER, flush=True)
     results = measure(folder, args.entities, args)
     print(
-        f"\n{args.entities:,} entities, {SOURCES} sources; uvicorn, {args.workers} process(es); "
-        "2-core machine"
+        f"\n{args.entities:,} entities, {SOURCES} sources; uvicorn, {args.workers} process(es), "
+        f"api_processes {args.api_processes}; {os.cpu_count()}-core machine"
     )
     if not args.reuse:
         print(

@@ -354,6 +354,9 @@ def serve(config: HubConfig, store: Store, host: str, port: int, *, scheduler: b
             # log_config=None: uvicorn's records go through the hub's handler (text or JSON).
             uvicorn.run(app, host=host, port=port, log_level=config.log.level, log_config=None)
     finally:
+        pool = getattr(app.state, "v1_pool", None)  # [serve] api_processes
+        if pool is not None:
+            pool.close()
         if jobs is not None:
             jobs.shutdown(wait=False)
         store.flush()

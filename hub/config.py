@@ -264,6 +264,8 @@ class ServeSection(_Strict):
     port: int = Field(8000, ge=1, le=65535)
     scheduler: bool = True
     max_request_bytes: int = Field(1024 * 1024, gt=0)
+    # 0: /api/v1 work in two threads of the server; N: in N worker processes (`v1.processes`)
+    api_processes: int = Field(0, ge=0, le=64)
 
 
 class HubConfig(_Strict):

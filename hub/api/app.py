@@ -11,6 +11,7 @@ from hub.api.errors import install_error_handlers
 from hub.api.limits import BodyLimit
 from hub.api.metrics import install_metrics
 from hub.api.v1.common import openapi_with_vocabulary
+from hub.api.v1.processes import WorkPool
 from hub.config import HubConfig
 from hub.store import Store
 
@@ -38,6 +39,8 @@ def create_app(config: HubConfig, store: Store, *, scheduler: object | None = No
     app.state.store = store
     app.state.scheduler = scheduler
     app.state.max_result_bytes = config.store.max_result_bytes  # [store] max_result_bytes
+    if config.serve.api_processes:  # [serve] api_processes: /api/v1 work in processes
+        app.state.v1_pool = WorkPool(config, config.serve.api_processes)
     # /sparql is a public read endpoint; nothing here uses cookies or credentials.
     app.add_middleware(
         CORSMiddleware,

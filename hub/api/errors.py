@@ -28,6 +28,14 @@ class ApiError(Exception):
         self.message = message
         self.headers = dict(headers or {})
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled whole, as an /api/v1 worker process sends it back (`v1.processes`)."""
+        return (_unpickled_api_error, (self.status, self.message, self.headers))
+
+
+def _unpickled_api_error(status: int, message: str, headers: dict[str, str]) -> ApiError:
+    return ApiError(status, message, headers=headers)
+
 
 def error_response(
     request: Request, status: int, message: str, headers: Mapping[str, str] | None = None

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 
 from hub.api.errors import ApiError
 from hub.api.v1.params import Vocabulary
+from hub.api.v1.processes import WorkPool, portable
 from hub.config import HubConfig
 from hub.readmodel import ReadModel, ReadModelMissing, Snapshot
 from hub.store import Store
@@ -47,7 +48,11 @@ for the GIL; SQLite releases it while it reads, so two keep both cores busy."""
 
 
 async def blocking(request: Request, work: Callable[..., T], *args: object) -> T:
-    """Run a route's blocking work in the v1 worker threads, off the event loop."""
+    """Run a route's blocking work off the event loop: in the app's worker processes when
+    `[serve] api_processes` starts some and the work reads no store, else in two threads."""
+    pool: WorkPool | None = getattr(request.app.state, "v1_pool", None)
+    if pool is not None and portable(args):
+        return await pool.run(work, args)
     if WORKER_THREADS == 0:
         return work(*args)
     limiter = getattr(request.app.state, "v1_limiter", None)
