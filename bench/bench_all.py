@@ -10,7 +10,8 @@ benchmarks that answer "how fast is the hub":
                                       dumps of 1M rows against pyoxigraph's bulk load of the
                                       same N-Triples; then 10 sources of 100,000 rows into one
                                       hub (the 10th against the 1st)
-    api          bench_api.py         /api/v1 percentiles at 1 and 16 clients on 1M entities
+    api          bench_api.py         /api/v1 percentiles at 1 and 16 clients on 1M entities,
+                                      in the server's threads and with api_processes = 3
 
 Each prints its own table (see its docstring for what it measures); this script adds the
 machine and the wall time of each. `--quick` runs the same at a tenth of the size (a
@@ -48,7 +49,7 @@ FULL: dict[str, list[str]] = {
         "--source-rows",
         "100000",
     ],  # fmt: skip
-    "api": ["bench_api.py", "--entities", "1000000"],
+    "api": ["bench_api.py", "--entities", "1000000", "--api-processes", "0,3"],
 }
 QUICK: dict[str, list[str]] = {
     "mapping": ["bench_morph_kgc.py", "--rows", "20000", "--repeat", "1"],
@@ -65,7 +66,7 @@ QUICK: dict[str, list[str]] = {
         "--source-rows",
         "20000",
     ],  # fmt: skip
-    "api": ["bench_api.py", "--entities", "100000", "--seconds", "5"],
+    "api": ["bench_api.py", "--entities", "100000", "--seconds", "5", "--api-processes", "0,3"],
 }
 
 

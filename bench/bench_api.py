@@ -24,6 +24,9 @@ random per request, so caches see realistic repeats, not one URL.
     python bench/bench_api.py                          # 1,000,000 entities
     python bench/bench_api.py --entities 100000        # quicker
     python bench/bench_api.py --workdir W --reuse      # measure again without reloading
+    python bench/bench_api.py --workdir W --reuse --api-processes 0,3 --sparql-clients ""
+                                                       # in the server's threads, then with
+                                                       # [serve] api_processes = 3
     python bench/bench_api.py --workdir W --reuse --workers 2 --sparql-clients ""
                                                        # 2 uvicorn processes, no SPARQL side
 """
@@ -766,6 +769,7 @@ class Result:
     first_error: str = ""
     rows: list[int] = field(default_factory=list)
     totals: list[int] = field(default_factory=list)
+    setup: str = ""  # how the server ran, when not as `hub serve` does by default
 
     def pct(self, p: float) -> float:
         if not self.latencies:
@@ -778,7 +782,7 @@ class Result:
         rate = n / self.seconds if self.seconds else 0.0
         mean = statistics.fmean(self.latencies) * 1000 if n else float("nan")
         return (
-            f"| {self.target} | {self.name} | {self.clients} | {n} | {self.pct(50):.1f} | {self.pct(95):.1f} | "
+            f"| {self.target}{self.setup} | {self.name} | {self.clients} | {n} | {self.pct(50):.1f} | {self.pct(95):.1f} | "
             f"{self.pct(99):.1f} | {mean:.1f} | {rate:,.0f} | {self.errors} | "
             f"{statistics.fmean(self.rows) if self.rows else 0:.1f} | "
             f"{statistics.fmean(self.totals) if self.totals else float('nan'):,.0f} |"
@@ -908,7 +912,17 @@ async def _run(
 
 
 def measure(folder: Path, entities: int, args: argparse.Namespace) -> list[Result]:
-    """Serve the hub in a child process and run every scenario against it and against SPARQL."""
+    """Serve the hub in a child process and run every scenario against it, once per
+    `--api-processes` setting (a server each), then against SPARQL."""
+    results: list[Result] = []
+    for n, processes in enumerate(args.api_processes):
+        results += _measure_server(folder, entities, args, processes, sparql=n == 0)
+    return results
+
+
+def _measure_server(
+    folder: Path, entities: int, args: argparse.Namespace, processes: int, *, sparql: bool
+) -> list[Result]:
     from hub.store.server import running_server
 
     port = args.port
@@ -923,16 +937,17 @@ def measure(folder: Path, entities: int, args: argparse.Namespace) -> list[Resul
             "--workers",
             str(args.workers),
             "--api-processes",
-            str(args.api_processes),
+            str(processes),
         ]
     )
     results: list[Result] = []
+    setup = f" ({processes} processes)" if processes else ""
     try:
         wait_ready(port)
         info = running_server((folder / "store").resolve())
         if info is None:
             raise SystemExit("the store's oxigraph server was not found")
-        sparql = urllib.parse.urlsplit(info["url"])
+        store = urllib.parse.urlsplit(info["url"])
         api = ("127.0.0.1", port)
         for name, make in SCENARIOS.items():  # warm the page cache and the count cache a little
             run("api", name, make, 4, api, 1.0, 10**9, entities, 60)
@@ -940,16 +955,17 @@ def measure(folder: Path, entities: int, args: argparse.Namespace) -> list[Resul
         for clients in args.clients:
             for name, make in scenarios.items():
                 r = run("api", name, make, clients, api, args.seconds, 10**9, entities, 60)
+                r.setup = setup
                 print(r.row(), flush=True)
                 results.append(r)
-        for clients in args.sparql_clients:
+        for clients in args.sparql_clients if sparql else []:
             for name, make in SCENARIOS.items():
                 r = run(
                     "sparql",
                     name,
                     make,
                     clients,
-                    (sparql.hostname, sparql.port),
+                    (store.hostname, store.port),
                     args.sparql_seconds,
                     args.sparql_requests,
                     entities,
@@ -996,14 +1012,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--api-processes",
-        type=int,
-        default=0,
-        help="[serve] api_processes: /api/v1 work in N processes (default 0: in threads)",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[0],
+        help="[serve] api_processes, comma-separated: the API is measured once per value "
+        "(default 0: /api/v1 work in the server's threads); e.g. 0,3",
     )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.workers, args.api_processes)
+        serve(args.serve, args.port, args.workers, args.api_processes[0])
         return
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="hub-bench-api-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -1032,7 +1049,7 @@ def main() -> None:
     results = measure(folder, args.entities, args)
     print(
         f"\n{args.entities:,} entities, {SOURCES} sources; uvicorn, {args.workers} process(es), "
-        f"api_processes {args.api_processes}; {os.cpu_count()}-core machine"
+        f"api_processes {','.join(map(str, args.api_processes))}; {os.cpu_count()}-core machine"
     )
     if not args.reuse:
         print(
