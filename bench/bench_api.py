@@ -592,6 +592,7 @@ def serve(folder: Path, port: int, workers: int = 1, api_processes: int = 0) -> 
     import uvicorn
 
     from hub.api import create_app
+    from hub.api.v1.processes import close_pool
     from hub.config import load_config
     from hub.store import connect_store
 
@@ -614,9 +615,7 @@ def serve(folder: Path, port: int, workers: int = 1, api_processes: int = 0) -> 
     try:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     finally:
-        pool = getattr(app.state, "v1_pool", None)
-        if pool is not None:
-            pool.close()
+        close_pool(app.state)
 
 
 def worker_app() -> object:

@@ -343,6 +343,7 @@ def serve(config: HubConfig, store: Store, host: str, port: int, *, scheduler: b
     import uvicorn
 
     from hub.api import create_app
+    from hub.api.v1.processes import close_pool
     from hub.scheduler import start_scheduler
 
     # Jobs persist in the data folder: next run times survive a restart (docs/decisions.md #18).
@@ -354,9 +355,7 @@ def serve(config: HubConfig, store: Store, host: str, port: int, *, scheduler: b
             # log_config=None: uvicorn's records go through the hub's handler (text or JSON).
             uvicorn.run(app, host=host, port=port, log_level=config.log.level, log_config=None)
     finally:
-        pool = getattr(app.state, "v1_pool", None)  # [serve] api_processes
-        if pool is not None:
-            pool.close()
+        close_pool(app.state)  # [serve] api_processes
         if jobs is not None:
             jobs.shutdown(wait=False)
         store.flush()

@@ -41,15 +41,6 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, 
     return (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
 
 
-def _whole_cells(low: float, high: float) -> tuple[int, int]:
-    """The first and last grid row (or column) lying wholly in [low, high]: their corners,
-    `boundary(k) <= v < boundary(k + 1)`, are all in it (first > last when none is)."""
-    first = grid.index_of(low)
-    if grid.boundary(first) < low:
-        first += 1
-    return first, grid.index_of(high) - 1  # the row holding `high` goes on past it
-
-
 def _has_math(conn: sqlite3.Connection) -> bool:
     """Whether this SQLite has its math functions (built in by default since 3.35)."""
     global _MATH
@@ -126,9 +117,7 @@ class GeoCount:
             gy = grid.index_of(s.south)
             if rows and grid.boundary(gy) == s.south and grid.boundary(gy + 1) == s.north:
                 # a whole grid row: the cells inside [west, east) from `grid`, the rest tested
-                gx0, gx1 = grid.index_of(west), grid.index_of(east) - 1
-                if grid.boundary(gx0) < west:
-                    gx0 += 1
+                gx0, gx1 = grid.whole_cells(west, east)
                 if gx0 <= gx1:
                     cells.append(grid.row_sum(gy, gx0, gx1))
                     west, east = grid.boundary(gx0), grid.boundary(gx1 + 1)
@@ -201,8 +190,8 @@ class GeoCount:
         """How many `pts` corners lie in `inner`: whole grid cells from `grid`, the rest
         (up to four strips narrower than a cell) from the R*Tree."""
         w, s, e, n = inner
-        gy0, gy1 = _whole_cells(s, n)
-        gx0, gx1 = _whole_cells(w, e)
+        gy0, gy1 = grid.whole_cells(s, n)
+        gx0, gx1 = grid.whole_cells(w, e)
         rect = "SELECT count(*) FROM pts WHERE min_lat >= ? AND min_lat {} ? AND min_lon >= ? AND min_lon {} ?"
         if gy0 > gy1 or gx0 > gx1:
             return self._sum([(rect.format("<=", "<="), (s, n, w, e))])

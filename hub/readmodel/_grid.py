@@ -38,6 +38,15 @@ def index_of(value: float) -> int:
     return k
 
 
+def whole_cells(low: float, high: float) -> tuple[int, int]:
+    """The first and last row (or column) lying wholly in [low, high]: their corners,
+    `boundary(k) <= v < boundary(k + 1)`, are all in it (first > last when none is)."""
+    first = index_of(low)
+    if boundary(first) < low:
+        first += 1
+    return first, index_of(high) - 1  # the row holding `high` goes on past it
+
+
 def count(conn: sqlite3.Connection, ids: Iterable[int], sign: int) -> None:
     """Add (sign 1) or remove (sign -1) entities' points, read from `pts` (call while the
     rows are there: after inserting them, before deleting them); unlocated ones are skipped."""

@@ -168,3 +168,11 @@ class WorkPool:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def close_pool(state: Any) -> None:
+    """Stop an app's worker processes, if `[serve] api_processes` started some
+    (`state` is the app's `app.state`)."""
+    pool: WorkPool | None = getattr(state, "v1_pool", None)
+    if pool is not None:
+        pool.close()
