@@ -227,6 +227,9 @@ class StoreSection(_Strict):
 
     backend: str = "server"
     timeout_s: float = Field(30.0, gt=0)
+    query_threads: int | None = Field(None, ge=1)
+    """The most queries the child server may hold within one `timeout_s` (it keeps a thread
+    per query that long); more wait. Default: 3/4 of what the kernel allows a process."""
     max_result_bytes: int = Field(256 * 1024 * 1024, gt=0)
     query_url: str | None = None
     update_url: str | None = None

@@ -73,6 +73,14 @@ class StoreError(HubError):
     """The store could not be opened, read or written."""
 
 
+class StoreBusyError(StoreError):
+    """The store is answering as many queries as it can hold; retry after `retry_after_s`."""
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class QueryError(HubError):
     """A SPARQL query is malformed or not allowed on this endpoint."""
 

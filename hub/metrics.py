@@ -137,6 +137,27 @@ class HubCollector:
         for reason in ("died", "overrun"):
             restarts.add_metric([reason], reasons.get(reason, 0))
         yield restarts
+        window = getattr(server, "queries", None)
+        if window is None:
+            return
+        paced = CounterMetricFamily(
+            "hub_store_queries_paced",
+            "Queries to the store's child server that found its time-limit window full: "
+            "waited (then sent) or refused (503 with Retry-After).",
+            labels=["outcome"],
+        )
+        paced.add_metric(["waited"], window.waited - window.refused)
+        paced.add_metric(["refused"], window.refused)
+        yield paced
+        held = GaugeMetricFamily(
+            "hub_store_queries_in_window",
+            "Queries sent to the store's child server within its time limit (it keeps a "
+            "thread for each that long), and the most it may hold.",
+            labels=["kind"],
+        )
+        held.add_metric(["sent"], window.in_window)
+        held.add_metric(["limit"], window.limit)
+        yield held
 
     def _source_series(
         self, statuses: list[SourceStatus], counts: dict[str, tuple[int, int]]

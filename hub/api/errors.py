@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from hub.api.negotiation import accepts_json
+from hub.errors import StoreBusyError
 
 
 class ApiError(Exception):
@@ -45,6 +46,16 @@ def error_response(
         body = {"error": {"status": status, "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
     return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+
+
+def store_busy(exc: StoreBusyError) -> ApiError:
+    """A 503 that tells the client when to come back (the store's queries are paced)."""
+    return ApiError(503, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
+
+
+async def _store_busy(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StoreBusyError)
+    return await _api_error(request, store_busy(exc))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -84,5 +95,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     """Send every error raised in `app` in the one shape of `error_response`."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StoreBusyError, _store_busy)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

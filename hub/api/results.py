@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from hub.api.errors import ApiError
+from hub.api.errors import ApiError, store_busy
 from hub.api.guard import looks_like_update, uses_service
 from hub.api.negotiation import (
     GRAPH_FORMATS,
@@ -21,7 +21,13 @@ from hub.api.negotiation import (
     format_names,
     negotiate,
 )
-from hub.errors import HubError, QueryError, QueryTimeoutError, ResultTooLargeError
+from hub.errors import (
+    HubError,
+    QueryError,
+    QueryTimeoutError,
+    ResultTooLargeError,
+    StoreBusyError,
+)
 from hub.store import Store
 from hub.store.http import GraphResult
 
@@ -155,6 +161,8 @@ def _run(store: Store, request: QueryRequest, limit: int) -> Serialized:
         if looks_like_update(request.query):
             message += "; this endpoint is read-only and takes queries only, not updates"
         raise ApiError(400, message) from None
+    except StoreBusyError as exc:
+        raise store_busy(exc) from None
     except HubError as exc:
         raise ApiError(503, f"the store cannot answer: {exc}") from None
     except OSError as exc:

@@ -53,6 +53,7 @@ def _http_to(url: str, config: HubConfig, server: OxigraphServer | None = None) 
         on_close=server.stop if server else None,
         on_overrun=server.restart if server else None,
         on_unreachable=server.ensure_alive if server else None,
+        query_window=server.queries if server else None,
     )
 
 
@@ -90,7 +91,12 @@ def connect_store(config: HubConfig, *, write: bool = True, owner: str = "hub") 
         return _http_to(running["url"], config)
     if not write and not location.exists():
         raise StoreError(f"no store at {location}; run `hub harvest` (or `hub demo`) first")
-    server = OxigraphServer(location, timeout_s=config.store.timeout_s, owner=owner)
+    server = OxigraphServer(
+        location,
+        timeout_s=config.store.timeout_s,
+        owner=owner,
+        query_threads=config.store.query_threads,
+    )
     return _http_to(server.url, config, server)
 
 

@@ -29,6 +29,7 @@ from hub.store.base import OXIGRAPH_GEOF, Capabilities, MiB, Term, solution_rows
 from hub.store.loopback import Answer, LoopbackClient, is_loopback
 from hub.store.loopback import suits as loopback_suits
 from hub.store.oxigraph import sparql_iri
+from hub.store.pacing import QueryWindow
 from hub.store.rwlock import ReadWriteLock
 from hub.util.sparql_text import declares_dataset, with_base
 
@@ -114,6 +115,7 @@ class HttpStore:
         on_close: Any = None,
         on_overrun: Any = None,
         on_unreachable: Any = None,
+        query_window: QueryWindow | None = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url
@@ -130,6 +132,7 @@ class HttpStore:
             extension_functions=OXIGRAPH_GEOF if oxigraph else (),
         )
         self._on_close = on_close
+        self._query_window = query_window  # paces queries to a child `oxigraph serve`
         self._on_overrun = on_overrun  # called when the server ignored its own time limit
         # Called when the server cannot be reached; True if it answers again (the owner of
         # a child server starts it again). Without it, the owner of `on_overrun` is asked.
@@ -246,6 +249,8 @@ class HttpStore:
     def _query_once(
         self, sparql: str, params: list[tuple[str, str]]
     ) -> ox.QuerySolutions | ox.QueryBoolean | GraphResult:
+        if self._query_window is not None:
+            self._query_window.admit()
         try:
             with self._publishing.reading():
                 answer = self._send_query(sparql, params)

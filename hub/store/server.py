@@ -32,6 +32,7 @@ from pathlib import Path
 import requests
 
 from hub.errors import StoreError
+from hub.store.pacing import QueryWindow, thread_allowance
 
 log = logging.getLogger("hub.store")
 # Opening a big store replays its write-ahead log (51 s for a 770 MB WAL was seen), so the
@@ -46,6 +47,9 @@ CHECK_EVERY_S = 1.0
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 30.0
 CALM_S = 60.0
+WINDOW_SLACK_S = 1.0
+"""A timeout thread ends when its sleep does, a moment after the window: count it a
+second longer."""
 
 
 LOCK_WAIT_S = 30.0
@@ -158,9 +162,20 @@ def running_server(location: Path) -> dict | None:
 class OxigraphServer:
     """A child `oxigraph serve` on a free loopback port, stopped with the hub."""
 
-    def __init__(self, location: Path, *, timeout_s: float, owner: str = "hub") -> None:
+    def __init__(
+        self,
+        location: Path,
+        *,
+        timeout_s: float,
+        owner: str = "hub",
+        query_threads: int | None = None,
+    ) -> None:
         self.location = location
         self.timeout_s = timeout_s
+        self.queries = QueryWindow(
+            query_threads or thread_allowance(), self.limit_s + WINDOW_SLACK_S
+        )
+        """Paces queries so the server's timeout threads stay within the kernel's limits."""
         location.mkdir(parents=True, exist_ok=True)
         existing = running_server(location)
         if existing is not None:
@@ -199,7 +214,7 @@ class OxigraphServer:
             "--bind",
             f"127.0.0.1:{self.port}",
             "--timeout-s",
-            str(max(1, int(self.timeout_s))),
+            str(self.limit_s),
         ]
         waited_for_lock = time.monotonic()
         while True:
@@ -232,6 +247,11 @@ class OxigraphServer:
             ),
             encoding="utf-8",
         )
+
+    @property
+    def limit_s(self) -> int:
+        """The time limit given to the server (`--timeout-s` takes whole seconds)."""
+        return max(1, int(self.timeout_s))
 
     def restart(self) -> None:
         """Kill the server (and the queries it could not stop) and start it again, same port.
@@ -332,6 +352,7 @@ class OxigraphServer:
             self.restart_reasons[reason] += 1
             try:
                 self._start()
+                self.queries.reset()  # the old child's timeout threads died with it
             except StoreError as exc:
                 log.error("store: could not start the server again: %s", exc)
 

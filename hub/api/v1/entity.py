@@ -9,7 +9,7 @@ import anyio
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from hub.api.errors import ApiError
+from hub.api.errors import ApiError, store_busy
 from hub.api.v1 import common as doc
 from hub.api.v1.caching import send
 from hub.api.v1.deps import (
@@ -27,6 +27,7 @@ from hub.api.v1.models import EntityDetail, ErrorBody
 from hub.api.v1.params import check_known, one, parse_lang
 from hub.api.v1.present import FIELDS, Presenter
 from hub.config import SOURCE_ID, HubConfig
+from hub.errors import StoreBusyError
 from hub.iris import Iris
 from hub.readmodel import ReadModel
 from hub.store import Store
@@ -176,6 +177,8 @@ def _get_entity(
     iri = row.doc["iri"]
     try:
         peers, sources, properties, flat = _merge(store, config, iri, licences)
+    except StoreBusyError as exc:
+        raise store_busy(exc) from None
     except Exception as exc:  # the store failing must not hide what the read model knows
         raise ApiError(
             503, f"the store could not be read for `{uid}`: {type(exc).__name__}: {exc}"
