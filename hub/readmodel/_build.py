@@ -67,7 +67,6 @@ _STATEMENTS = {
     "e": f"INSERT INTO entities VALUES ({', '.join('?' * (19 + len(LANGS)))})",
     "s": f"INSERT INTO sorts VALUES ({', '.join('?' * (3 + len(LANGS)))})",
     "d": "INSERT INTO docs VALUES (?, ?, ?, ?)",
-    "g": "INSERT INTO geo VALUES (?, ?, ?, ?, ?)",
     "p": "INSERT INTO pts VALUES (?, ?, ?, ?, ?)",
     "x": "INSERT INTO spans VALUES (?, ?, ?, ?, ?)",
     "l": "INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -87,8 +86,8 @@ def write_rows(conn: sqlite3.Connection, rows: Rows) -> None:
         if key == "t":  # compressed here: a helper's rows are built on the other core
             batch = [(rowid, pack(text)) for rowid, text in batch]
         conn.executemany(sql, batch)
-        if key == "p":
-            grid.count(conn, (row[0] for row in batch), 1)
+        if key == "p":  # (id, lon, lon, lat, lat)
+            grid.count(conn, ((row[3], row[1]) for row in batch), 1)
 
 
 class _Writer:
@@ -151,7 +150,6 @@ class _Writer:
             lat, lon = shape.lat, shape.lon
             x, y, z = unit_vector(lat, lon)
             bbox = shape.bbox
-            self._rows["g"].append((rowid, bbox[0], bbox[2], bbox[1], bbox[3]))
             self._rows["p"].append((rowid, lon, lon, lat, lat))
             if bbox[0] != bbox[2] or bbox[1] != bbox[3]:
                 self._rows["x"].append((rowid, bbox[0], bbox[2], bbox[1], bbox[3]))

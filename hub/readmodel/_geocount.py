@@ -251,18 +251,18 @@ class GeoCount:
         """
         search = self.planner.geo_search()
         assert search is not None
-        table, outer = search
+        kind, outer = search
         exact = self.planner.geo_conditions("l")  # geo is all this filter has
-        band, band_params = self.planner.box_condition(outer, "g")
+        band, band_params = self.planner.entries_sql(kind, outer)
         n_inner, not_inner, inner_params = 0, [], []
         for inner in self._inner_boxes():
-            n_inner += self.planner.count_rows(*self.planner.geo_sql(table, inner))
+            n_inner += self.planner.count_rows(*self.planner.geo_sql(kind, inner))
             condition, params = self.planner.box_condition(inner, "g")
             not_inner.append(f"NOT ({condition})")
             inner_params += params
         border = (
-            f"SELECT count(*) FROM {table} g CROSS JOIN locs l ON l.id = g.id "
-            f"WHERE {band} AND {' AND '.join(not_inner) or '1'} AND {exact.where()}"
+            f"SELECT count(*) FROM ({band}) g CROSS JOIN locs l ON l.id = g.id "
+            f"WHERE {' AND '.join(not_inner) or '1'} AND {exact.where()}"
         )
         params = (*band_params, *inner_params, *exact.params)
         return n_inner + int(self.conn.execute(border, params).fetchone()[0])

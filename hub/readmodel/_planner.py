@@ -170,13 +170,13 @@ class Planner:
 
     # -- drivers ---------------------------------------------------------------
     def geo_search(self, radius_km: float | None = None) -> tuple[str, tuple[float, ...]] | None:
-        """The R*Tree and box to search: `pts` around `near` (points decide distance), else
-        `geo` with the bbox (extents decide bbox)."""
+        """What to search and the box: `pts` around `near` (points decide distance), else
+        `extents` in the bbox (extents decide bbox: `pts` and `spans` together)."""
         f = self.f
         if f.near:
             return "pts", box_around(*f.near, radius_km or f.radius_km or 0.0)
         if f.bbox:
-            return "geo", f.bbox
+            return "extents", f.bbox
         return None
 
     @staticmethod
@@ -187,10 +187,36 @@ class Planner:
         condition = f"{a}max_lon >= ? AND {a}min_lon <= ? AND {a}max_lat >= ? AND {a}min_lat <= ?"
         return condition, (min_lon, max_lon, min_lat, max_lat)
 
-    def geo_sql(self, table: str, box: tuple[float, ...]) -> tuple[str, tuple[float, ...]]:
-        """The R*Tree query of a box (`table` is `geo` or `pts`, chosen here, never by a request)."""
+    def geo_sql(self, kind: str, box: tuple[float, ...]) -> tuple[str, tuple[float, ...]]:
+        """The ids whose R*Tree entries meet a box, each once: `pts` entries, or with
+        `extents`, also the `spans` (lines, areas) whose point's entry does not meet it. An
+        extent holds its point, so that is every extent meeting the box."""
         condition, params = self.box_condition(box)
-        return f"SELECT id FROM {table} WHERE {condition}", params
+        points = f"SELECT id FROM pts WHERE {condition}"
+        if kind == "pts":
+            return points, params
+        span, span_params = self.box_condition(box, "x")
+        point, point_params = self.box_condition(box, "p")
+        spans = (
+            f"SELECT x.id FROM spans x WHERE {span} AND NOT EXISTS "
+            f"(SELECT 1 FROM pts p WHERE p.id = x.id AND {point})"
+        )
+        return f"{points} UNION ALL {spans}", (*params, *span_params, *point_params)
+
+    def entries_sql(self, kind: str, box: tuple[float, ...]) -> tuple[str, tuple[float, ...]]:
+        """The R*Tree entries meeting a box, one per entity, with their boxes (`id`,
+        `min_lon`, `max_lon`, `min_lat`, `max_lat`): with `extents`, a line's or area's
+        `spans` entry stands for it (its `pts` entry lies within it)."""
+        columns = "id, min_lon, max_lon, min_lat, max_lat"
+        condition, params = self.box_condition(box)
+        if kind == "pts":
+            return f"SELECT {columns} FROM pts WHERE {condition}", params
+        return (
+            f"SELECT {columns} FROM pts WHERE {condition} AND NOT EXISTS "
+            f"(SELECT 1 FROM spans x WHERE x.id = pts.id) "
+            f"UNION ALL SELECT {columns} FROM spans WHERE {condition}",
+            (*params, *params),
+        )
 
     def count_rows(self, sql: str, params: Sequence[Any]) -> int:
         """The number of rows a query returns."""

@@ -19,10 +19,12 @@ a rebuild and each read transaction sees one committed state.
                   is in docs); its rowids number each source's entities in name order
     text_ids      fts rowid -> entity id; text_runs: where each source's ordered run ends
                   (`_textindex`)
-    geo           R*Tree of entity extents (bbox filters)
-    pts           R*Tree of entity points (near filters, nearest first; bbox totals)
+    pts           R*Tree of entity points (near filters, nearest first; with `spans`, bbox
+                  filters and totals)
     spans         R*Tree of the extents that are not a single point (lines, areas): few, so
-                  a bbox total counts points by `grid` and adds only these (`_geocount`)
+                  a bbox finds points in `pts` and adds only these (`Planner.geo_sql`), and
+                  its total counts points by `grid` (`_geocount`); an extent R*Tree of every
+                  entity cost a rebuild a sixth of its inserts (decisions #47)
     grid          points per 0.005° cell of their `pts` corner (`_grid`)
     locs          exact point (unit vector) and extent of located entities: a narrow table,
                   so the exact check of R*Tree candidates reads little
@@ -43,7 +45,7 @@ from hub.config import HubConfig
 from hub.layout import DataLayout
 from hub.readmodel._text import LANGS
 
-SCHEMA_VERSION = "11"
+SCHEMA_VERSION = "12"
 SLOT_BITS = 32
 """Entity ids are `slot << SLOT_BITS | n`: each source owns one id range."""
 
@@ -53,7 +55,7 @@ def slot_range(slot: int) -> tuple[int, int]:
     return slot << SLOT_BITS, ((slot + 1) << SLOT_BITS) - 1
 
 
-ENTITY_TABLES = ("docs", "triples", "entities", "sorts", "geo", "pts", "spans", "locs")
+ENTITY_TABLES = ("docs", "triples", "entities", "sorts", "pts", "spans", "locs")
 """The tables keyed by entity id (`id`): an entity's rows are deleted from each."""
 
 CELL_BITS = 24
@@ -122,7 +124,6 @@ CREATE UNIQUE INDEX text_ids_id ON text_ids(id);
 CREATE TABLE text_runs(slot INTEGER PRIMARY KEY, ranked INTEGER NOT NULL, next INTEGER NOT NULL);
 CREATE TABLE grid(gy INTEGER NOT NULL, gx INTEGER NOT NULL, n INTEGER NOT NULL,
                   PRIMARY KEY (gy, gx)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE geo USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE VIRTUAL TABLE pts USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE VIRTUAL TABLE spans USING rtree(id, min_lon, max_lon, min_lat, max_lat);
 CREATE TABLE locs(id INTEGER PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,

@@ -387,7 +387,7 @@ def _replace(
 
 def _delete_entities(conn: sqlite3.Connection, old: dict[str, _Old]) -> None:
     ids = [(entity.rowid,) for entity in old.values()]
-    grid.count(conn, (entity.rowid for entity in old.values()), -1)
+    grid.count(conn, grid.points_of(conn, (entity.rowid for entity in old.values())), -1)
     for table in ENTITY_TABLES:
         conn.executemany(f"DELETE FROM {table} WHERE id = ?", ids)
     conn.executemany(

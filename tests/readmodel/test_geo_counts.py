@@ -93,15 +93,12 @@ def conn(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
     db.execute("BEGIN")
     for rowid, (lat, lon, box) in enumerate(rows, start=1):
         x, y, z = unit_vector(lat, lon)
-        db.execute(
-            "INSERT INTO geo VALUES (?, ?, ?, ?, ?)", (rowid, box[0], box[2], box[1], box[3])
-        )
         db.execute("INSERT INTO pts VALUES (?, ?, ?, ?, ?)", (rowid, lon, lon, lat, lat))
         if box != (lon, lat, lon, lat):
             spans = "INSERT INTO spans VALUES (?, ?, ?, ?, ?)"
             db.execute(spans, (rowid, box[0], box[2], box[1], box[3]))
         db.execute("INSERT INTO locs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (rowid, x, y, z, *box))
-    grid.count(db, range(1, len(rows) + 1), 1)  # as the builder does once `pts` has them
+    grid.count(db, [(lat, lon) for lat, lon, _ in rows], 1)  # as the builder does
     db.execute("COMMIT")
     return db
 
@@ -235,3 +232,24 @@ def test_grid_rows_hold_their_boundaries() -> None:
         k = grid.index_of(value)
         assert grid.boundary(k) <= value < grid.boundary(k + 1), value
     assert grid.index_of(43.55) == 8709  # the edge 43.550000000000004 is above it
+
+
+def test_a_corner_is_the_float32_the_rtree_keeps() -> None:
+    """The grid counts each point in the cell of the corner its `pts` entry holds, computed
+    rather than read back: the computation must be SQLite's own rounding, value for value."""
+    rng = random.Random(11)
+    values = [rng.uniform(-180, 180) for _ in range(20_000)]
+    values += [rng.uniform(-1e-3, 1e-3) for _ in range(2_000)]
+    for k in range(-2_000, 2_000, 7):  # on the grid's lines and a hair either side
+        edge = grid.boundary(k)
+        values += [edge, math.nextafter(edge, -math.inf), math.nextafter(edge, math.inf)]
+    values += [0.0, -0.0, 43.55, 90.0, -90.0, 180.0, -180.0]
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE t USING rtree(id, low, high)")
+    db.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, v, v) for i, v in enumerate(values)])
+    stored = dict(db.execute("SELECT id, low FROM t"))
+    wrong = [
+        (v, grid.corner(v), stored[i]) for i, v in enumerate(values) if grid.corner(v) != stored[i]
+    ]
+    assert not wrong, wrong[:5]
+    assert sum(grid.corner(v) != v for v in values) > 20_000  # most values are rounded

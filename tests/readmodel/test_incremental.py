@@ -152,7 +152,7 @@ def _tables(path: Path) -> dict[str, object]:
         spans = {r[0] for r in conn.execute("SELECT id FROM spans")}
         wide = "SELECT id FROM locs WHERE min_lon < max_lon OR min_lat < max_lat"
         assert spans == {r[0] for r in conn.execute(wide)}
-        for table in ("sorts", "geo", "pts", "spans", "locs"):
+        for table in ("sorts", "pts", "spans", "locs"):
             tables[table] = {uid[r[0]]: r[1:] for r in conn.execute(f"SELECT * FROM {table}")}
         return tables
     finally:
