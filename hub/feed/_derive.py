@@ -55,6 +55,29 @@ def _lines(path: Path) -> Iterator[tuple[bytes, str]]:
             yield line, last
 
 
+def _runs(path: Path) -> Iterator[tuple[str, list[bytes]]]:
+    """The triples of a sorted version file in runs of one subject: (subject IRI, its lines).
+
+    A line starting with the run's `<subject>` belongs to it (an IRI holds no `>`): one
+    test a line, where `_lines` cuts and compares each line's subject."""
+    subject, lines, same = "", [], b"\x00"
+    with path.open("rb") as data:
+        for raw in data:
+            if raw.startswith(same):
+                lines.append(raw.strip())
+                continue
+            line = raw.strip()
+            if not line.startswith(b"<"):  # blank, comment (or a malformed line)
+                continue
+            if lines:
+                yield subject, lines
+            end = line.index(b">")
+            same = line[: end + 1]
+            subject, lines = line[1:end].decode("utf-8"), [line]
+    if lines:
+        yield subject, lines
+
+
 def _digest(line: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
 
@@ -185,27 +208,25 @@ def owner_groups(path: Path, grouping: Grouping) -> Iterator[tuple[str, list[byt
     """
     skolems: dict[str, list[bytes]] = {}
     if grouping.skolem_owner:
-        for line, subject in _lines(path):
+        for subject, lines in _runs(path):
             if SKOLEM in subject and (owner := grouping.owner(subject)) != subject:
-                skolems.setdefault(owner, []).append(line)
+                skolems.setdefault(owner, []).extend(lines)
     stack: list[tuple[bytes, str, list[bytes]]] = []  # (b"<" + owner, owner, lines)
-    last: str | None = None
-    owner = ""
-    for line, subject in _lines(path):
-        if subject is not last:
-            last, owner = subject, grouping.owner(subject)
+    for subject, lines in _runs(path):
+        owner = grouping.owner(subject)
         if SKOLEM in subject and subject != owner:
             continue  # gathered above, with its owner
+        first = lines[0]  # a run's lines agree on this test: it ends within `<subject>`
         while stack:
             key = stack[-1][0]
-            if line.startswith(key) and line[len(key)] in INSIDE:
+            if first.startswith(key) and first[len(key)] in INSIDE:
                 break
-            _, done, lines = stack.pop()
-            yield done, lines + skolems.pop(done, [])
+            _, done, group = stack.pop()
+            yield done, group + skolems.pop(done, [])
         if stack and stack[-1][1] == owner:
-            stack[-1][2].append(line)
+            stack[-1][2].extend(lines)
         else:
-            stack.append((b"<" + owner.encode("utf-8"), owner, [line]))
+            stack.append((b"<" + owner.encode("utf-8"), owner, lines))
     while stack:
         _, done, lines = stack.pop()
         yield done, lines + skolems.pop(done, [])
