@@ -8,7 +8,7 @@ from fastapi_offline import FastAPIOffline
 
 from hub.api import admin, dcat, health, programme_pages, root, sparql, steward, v1
 from hub.api.errors import install_error_handlers
-from hub.api.limits import BodyLimit
+from hub.api.limits import BodyLimit, StoreWaitLimit
 from hub.api.metrics import install_metrics
 from hub.api.v1.common import openapi_with_vocabulary
 from hub.api.v1.processes import WorkPool
@@ -50,6 +50,7 @@ def create_app(config: HubConfig, store: Store, *, scheduler: object | None = No
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=config.serve.max_request_bytes)  # [serve] max_request_bytes
+    app.add_middleware(StoreWaitLimit)  # a request's store queries wait at most 10 s
     app.include_router(root.router)
     app.include_router(sparql.router)
     app.include_router(health.router)

@@ -9,8 +9,10 @@ start threads at roughly 16,000, answers "Resource temporarily unavailable", and
 aborts: measured at ~800 one-entity queries a second with T = 30 (decisions #46).
 
 `QueryWindow` admits at most `limit` queries in any window of T seconds: a query past
-the limit waits for the oldest to leave the window, or is refused after `wait_s` with
-`StoreBusyError` (HTTP 503 with Retry-After on the API). Bursts pass untouched; only a
+the limit waits for the oldest to leave the window. The hub's own work (runs, commands)
+waits as long as that takes (at most T); a query made for an HTTP request waits at most
+`REQUEST_WAIT_S` (`waits_at_most`, set for every request by the API), else it is refused
+at once with `StoreBusyError` (HTTP 503 with Retry-After). Bursts pass untouched; only a
 sustained rate above limit / T waits. The default limit is three quarters of what the
 kernel lets one process have (`thread_allowance`).
 """
@@ -22,6 +24,9 @@ import resource
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from hub.errors import StoreBusyError
@@ -30,6 +35,9 @@ MAPS_PER_THREAD = 4
 """Memory regions one of the server's threads maps (stack, guard, signal stack, guard)."""
 FALLBACK_THREADS = 8_192
 """What a thread may count on where the kernel's limits cannot be read (not Linux)."""
+REQUEST_WAIT_S = 10.0
+"""How long a query made for an HTTP request may wait for room before its 503."""
+_WAIT_LIMIT: ContextVar[float | None] = ContextVar("hub_store_wait_limit", default=None)
 SHARE = 0.75
 """The share of the kernel's allowance the timeout threads may use: the server needs
 threads and memory maps of its own, and `pid_max` counts every process of the machine."""
@@ -64,19 +72,29 @@ def thread_allowance() -> int:
     return max(64, int(kernel_thread_limit() * SHARE))
 
 
+@contextmanager
+def waits_at_most(seconds: float) -> Iterator[None]:
+    """Queries sent in this block (and in threads it hands work to, which copy the
+    context) wait at most `seconds` for room in a full window, then are refused."""
+    token = _WAIT_LIMIT.set(seconds)
+    try:
+        yield
+    finally:
+        _WAIT_LIMIT.reset(token)
+
+
 class QueryWindow:
     """At most `limit` queries admitted in any `window_s` seconds (thread-safe)."""
 
-    def __init__(self, limit: int, window_s: float, *, wait_s: float = 10.0) -> None:
+    def __init__(self, limit: int, window_s: float) -> None:
         if limit < 1 or window_s <= 0:
             raise ValueError("a query window needs a limit of at least 1 and a positive length")
         self.limit = limit
         self.window_s = window_s
-        self.wait_s = wait_s
         self.waited = 0
         """Queries that had to wait for room (for /metrics)."""
         self.refused = 0
-        """Queries refused after waiting `wait_s`."""
+        """Queries refused: their wait would have been longer than `waits_at_most`'s."""
         self._starts: deque[float] = deque()
         self._lock = threading.Lock()
 
@@ -87,9 +105,10 @@ class QueryWindow:
 
     def admit(self) -> None:
         """Count one query in; wait while the window is full; `StoreBusyError` if the wait
-        would be longer than `wait_s`."""
+        would be longer than the caller's `waits_at_most`."""
         counted_wait = False
-        give_up = time.monotonic() + self.wait_s
+        most = _WAIT_LIMIT.get()
+        give_up = math.inf if most is None else time.monotonic() + most
         while True:
             with self._lock:
                 now = time.monotonic()

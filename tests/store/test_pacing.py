@@ -17,7 +17,13 @@ from hub.api import create_app
 from hub.config import HubConfig, parse_config
 from hub.errors import StoreBusyError
 from hub.store import HttpStore, connect_store
-from hub.store.pacing import MAPS_PER_THREAD, QueryWindow, kernel_thread_limit, thread_allowance
+from hub.store.pacing import (
+    MAPS_PER_THREAD,
+    QueryWindow,
+    kernel_thread_limit,
+    thread_allowance,
+    waits_at_most,
+)
 
 
 def threads_of(pid: int) -> int:
@@ -50,11 +56,14 @@ def test_a_window_admits_its_limit_then_waits_for_the_oldest_to_leave() -> None:
 
 
 def test_a_wait_longer_than_allowed_is_refused_at_once_with_when_to_retry() -> None:
-    window = QueryWindow(2, 5.0, wait_s=0.2)
+    window = QueryWindow(2, 5.0)
     window.admit()
     window.admit()
     started = time.monotonic()
-    with pytest.raises(StoreBusyError, match="2 queries in the last 5 s") as caught:
+    with (
+        waits_at_most(0.2),
+        pytest.raises(StoreBusyError, match="2 queries in the last 5 s") as caught,
+    ):
         window.admit()
     assert time.monotonic() - started < 0.2  # refused without sleeping the wait out
     assert 4 <= caught.value.retry_after_s <= 5
@@ -62,6 +71,18 @@ def test_a_wait_longer_than_allowed_is_refused_at_once_with_when_to_retry() -> N
     window.reset()  # the server was started again: its threads are gone
     window.admit()
     assert window.in_window == 1
+
+
+def test_the_limit_on_waiting_is_the_callers_and_ends_with_its_block() -> None:
+    """The hub's own work waits for room; a request's wait is bounded (set per request)."""
+    window = QueryWindow(1, 0.5)
+    window.admit()
+    with waits_at_most(0.1), pytest.raises(StoreBusyError):
+        window.admit()
+    started = time.monotonic()
+    window.admit()  # outside the block: waits for the first query to leave the window
+    assert time.monotonic() - started >= 0.3
+    assert window.refused == 1 and window.waited == 2
 
 
 def test_the_default_allowance_follows_the_kernel_limits() -> None:
