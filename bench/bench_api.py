@@ -630,6 +630,21 @@ def worker_app() -> object:
     return create_app(config, connect_store(config, write=False))
 
 
+def paced(port: int) -> str:
+    """How many of the hub's store queries found its query window full (its /metrics): the
+    entity figures measure the store's pace alone only when none did."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/metrics")
+    found: dict[str, int] = {}
+    for family in text_string_to_metric_families(conn.getresponse().read().decode()):
+        for sample in family.samples:
+            if sample.name == "hub_store_queries_paced_total":
+                found[sample.labels["outcome"]] = int(sample.value)
+    return f"waited {found.get('waited', 0)}, refused {found.get('refused', 0)}"
+
+
 def wait_ready(port: int, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -957,6 +972,7 @@ def _measure_server(
                 r.setup = setup
                 print(r.row(), flush=True)
                 results.append(r)
+        print(f"store queries paced{setup} (decisions #46): {paced(port)}", flush=True)
         for clients in args.sparql_clients if sparql else []:
             for name, make in SCENARIOS.items():
                 r = run(
