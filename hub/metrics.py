@@ -146,7 +146,7 @@ class HubCollector:
             "waited (then sent) or refused (503 with Retry-After).",
             labels=["outcome"],
         )
-        paced.add_metric(["waited"], window.waited - window.refused)
+        paced.add_metric(["waited"], window.waited)
         paced.add_metric(["refused"], window.refused)
         yield paced
         held = GaugeMetricFamily(

@@ -43,16 +43,9 @@ def key_of(entity: str, prefix: str) -> str | None:
 def _lines(path: Path) -> Iterator[tuple[bytes, str]]:
     """The triples of a version file, each with its subject IRI (one str per run of lines
     with the same subject: version files are sorted, so a subject's lines are together)."""
-    last_raw, last = b"", ""
-    with path.open("rb") as data:
-        for raw in data:
-            line = raw.strip()
-            if not line.startswith(b"<"):  # blank, comment (or a malformed line)
-                continue
-            subject = line[1 : line.index(b">")]
-            if subject != last_raw:
-                last_raw, last = subject, subject.decode("utf-8")
-            yield line, last
+    for subject, lines in _runs(path):
+        for line in lines:
+            yield line, subject
 
 
 def _runs(path: Path) -> Iterator[tuple[str, list[bytes]]]:

@@ -92,7 +92,7 @@ class QueryWindow:
         self.limit = limit
         self.window_s = window_s
         self.waited = 0
-        """Queries that had to wait for room (for /metrics)."""
+        """Queries sent after waiting for room (for /metrics)."""
         self.refused = 0
         """Queries refused: their wait would have been longer than `waits_at_most`'s."""
         self._starts: deque[float] = deque()
@@ -106,7 +106,7 @@ class QueryWindow:
     def admit(self) -> None:
         """Count one query in; wait while the window is full; `StoreBusyError` if the wait
         would be longer than the caller's `waits_at_most`."""
-        counted_wait = False
+        waiting = False
         most = _WAIT_LIMIT.get()
         give_up = math.inf if most is None else time.monotonic() + most
         while True:
@@ -115,11 +115,10 @@ class QueryWindow:
                 self._expire(now)
                 if len(self._starts) < self.limit:
                     self._starts.append(now)
+                    self.waited += waiting
                     return
                 free_at = self._starts[0] + self.window_s
-                if not counted_wait:
-                    self.waited += 1
-                    counted_wait = True
+                waiting = True
                 if free_at > give_up:
                     self.refused += 1
                     retry = max(1, math.ceil(free_at - now))
