@@ -19,6 +19,8 @@ from __future__ import annotations
 import heapq
 import os
 import re
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -82,29 +84,92 @@ def canonical_line(line: bytes) -> bytes:
     if at < 0 or not line.endswith(b"> ."):
         return line
     kind = line[at + len(_TYPED_AT) : -3]
-    if kind == b"string" or not (kind.isascii() and kind.isalpha()):
+    if not (kind.isascii() and kind.isalpha()):
         return line
     start = line.rfind(b'"', 0, at)  # a lexical form to canonicalize holds no '"' nor '\\'
     if start < 1 or line[start - 1] != 0x20:
         return line
-    lexical = line[start + 1 : at]
-    if b"\\" in lexical:
-        return line
+    value = _canonical_lexical(line[start + 1 : at], kind)
+    return line if value is None else line[: start + 1] + value + line[at:]
+
+
+def _canonical_lexical(lexical: bytes, kind: bytes) -> bytes | None:
+    """The canonical form of a lexical form of XSD type `kind`; None when it is already."""
+    if kind == b"string" or b"\\" in lexical:
+        return None
     already = _CANONICAL_ALREADY.get(kind)
     if already is not None and already.fullmatch(lexical):
-        return line
-    value = canonical_value(lexical.decode("utf-8"), (_XSD + kind).decode("ascii"))
-    if value.encode("utf-8") == lexical:
-        return line
-    return line[: start + 1] + value.encode("utf-8") + line[at:]
+        return None
+    value = canonical_value(lexical.decode("utf-8"), (_XSD + kind).decode("ascii")).encode("utf-8")
+    return None if value == lexical else value
 
 
-def _lines(path: Path, genid: bytes) -> Iterator[bytes]:
+_TYPED_OBJECT = re.compile(
+    rb' "(?!-?(?:0|[1-9][0-9]*)\.[0-9]*[1-9]"\^\^<http://www\.w3\.org/2001/XMLSchema#decimal> \.$)'
+    rb'(?!(?:-?[1-9][0-9]*|0)"\^\^<http://www\.w3\.org/2001/XMLSchema#integer> \.$)'
+    rb'([^"\n]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#([A-Za-z]+)> \.$',
+    re.M,
+)
+"""A line's XSD-typed object where `canonical_line` finds it (after a space, up to the line's
+last `"^^<xsd:…> .`), but for decimals and integers `_CANONICAL_ALREADY` keeps."""
+_ODD_START = re.compile(rb"\n[^<]")
+_BLANK_NODE = re.compile(rb"_:")  # a pattern: SRE finds a literal faster than bytes.find
+_BLOCK_BYTES = 8 * 1024 * 1024
+
+
+def _plain(block: bytes) -> bool:
+    """Whether `_line` leaves each line of `block` (whole lines) as it is but for its typed
+    object: every line starts with `<` and ends with ` .`, nothing for `strip` to remove,
+    no comment, blank line or blank node. A mapping's output is plain."""
+    return (
+        block[:1] == b"<"
+        and not any(byte in block for byte in (b"\r", b"\t", b"\x0b", b"\x0c"))
+        and block.count(b" .\n") == block.count(b"\n")
+        and _ODD_START.search(block, 0, len(block) - 1) is None
+        and _BLANK_NODE.search(block) is None
+    )
+
+
+def _canonical_block(block: bytes) -> bytes:
+    """`canonical_line` of every line of a plain block, the block scanned once."""
+    pieces, done = [], 0
+    for match in _TYPED_OBJECT.finditer(block):
+        value = _canonical_lexical(match[1], match[2])
+        if value is not None:
+            pieces += (block[done : match.start(1)], value)
+            done = match.end(1)
+    return b"".join((*pieces, block[done:])) if pieces else block
+
+
+def _line(line: bytes, genid: bytes) -> bytes | None:
+    """One line as a version holds it: stripped, skolemized, canonical, ending in a newline;
+    None for blank and comment lines."""
+    line = line.strip()
+    if not line or line.startswith(b"#"):
+        return None
+    return canonical_line(_skolemize(line, genid)) + b"\n"
+
+
+def _blocks(path: Path, genid: bytes) -> Iterator[bytes]:
+    """The lines of `path` as `_line` makes them, in blocks of whole lines. A plain block is
+    canonicalized in one scan, not a line at a time (7M lines of a mapping's output: about
+    a third faster)."""
     with path.open("rb") as data:
-        for line in data:
-            line = line.strip()
-            if line and not line.startswith(b"#"):
-                yield canonical_line(_skolemize(line, genid)) + b"\n"
+        tail = b""
+        while chunk := data.read(_BLOCK_BYTES):
+            end = chunk.rfind(b"\n")
+            if end < 0:
+                tail += chunk
+                continue
+            block, tail = tail + chunk[: end + 1], chunk[end + 1 :]
+            if _plain(block):
+                yield _canonical_block(block)
+            else:
+                yield b"".join(
+                    line for raw in block.split(b"\n") if (line := _line(raw, genid)) is not None
+                )
+        if (line := _line(tail, genid)) is not None:
+            yield line
 
 
 def _unique(lines: Iterable[bytes]) -> Iterator[bytes]:
@@ -127,18 +192,90 @@ def sort_version(source: Path, target: Path, *, genid: str) -> int:
     """Write `source`'s N-Triples to `target` sorted, unique, skolemized and with canonical
     XSD literals; the line count.
 
-    Memory stays bounded: runs of RUN_LINES lines are sorted apart and merged.
+    Memory stays bounded: GNU sort (`gnu_sort`) sorts the lines in a buffer of
+    `SORT_BUFFER` and merges what does not fit from files, on every core, while this
+    process reads and canonicalizes the next lines; without it, runs of RUN_LINES lines are
+    sorted apart and merged here. The same bytes either way (byte order, `LC_ALL=C`).
     The target appears whole or not at all (written aside, then renamed).
     """
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        sorter = gnu_sort()
+        if sorter is not None:
+            count = _sort_outside(sorter, _blocks(source, genid.encode()), partial)
+        else:
+            count = _sort_here(_blocks(source, genid.encode()), partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
+
+
+SORT_BUFFER = "256M"
+"""GNU sort's buffer (`-S`): a version larger than this is sorted in parts, merged from files."""
+
+
+@lru_cache(maxsize=1)
+def gnu_sort() -> str | None:
+    """GNU coreutils' `sort` on this machine (its `-u -S -T --parallel` and byte order), or
+    None: versions are then sorted in this process, more slowly."""
+    path = shutil.which("sort")
+    if path is None:
+        return None
+    try:
+        about = subprocess.run(
+            [path, "--version"], capture_output=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return path if b"GNU coreutils" in about else None
+
+
+def _sort_outside(sorter: str, blocks: Iterable[bytes], partial: Path) -> int:
+    """`blocks` sorted and unique into `partial` by GNU sort; the line count."""
+    command = [sorter, "-u", f"--parallel={os.cpu_count() or 1}", "-S", SORT_BUFFER]
+    command += ["-T", str(partial.parent), "-o", str(partial)]
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stderr=errors,
+            env={**os.environ, "LC_ALL": "C"},  # bytes order, as Python's
+        )
+        assert process.stdin is not None
+        try:
+            with process.stdin as feed:
+                for block in blocks:
+                    feed.write(block)
+        except BrokenPipeError:
+            pass  # sort stopped: its exit status and message say why
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        if process.wait() != 0 or not partial.exists():
+            errors.seek(0)
+            message = errors.read().decode("utf-8", "replace").strip()
+            raise OSError(f"sorting the version failed ({sorter}: {message or 'no message'})")
+    count = 0
+    with partial.open("rb") as out:
+        while data := out.read(1 << 24):
+            count += data.count(b"\n")
+        os.fsync(out.fileno())
+    return count
+
+
+def _sort_here(blocks: Iterable[bytes], partial: Path) -> int:
+    """`blocks` sorted and unique into `partial` in this process; the line count."""
+    folder = partial.parent
     runs: list[Path] = []
     buffer: list[bytes] = []
-    partial = target.with_name(target.name + ".partial")
     count = 0
     try:
-        for line in _lines(source, genid.encode()):
-            buffer.append(line)
+        for block in blocks:
+            buffer += block.splitlines(keepends=True)
             if len(buffer) >= RUN_LINES:
                 runs.append(_write_run(buffer, folder))
                 buffer = []
@@ -159,9 +296,7 @@ def sort_version(source: Path, target: Path, *, genid: str) -> int:
                         count += 1
             out.flush()
             os.fsync(out.fileno())
-        partial.replace(target)
     finally:
-        partial.unlink(missing_ok=True)
         for run in runs:
             run.unlink(missing_ok=True)
     return count

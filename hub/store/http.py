@@ -38,10 +38,16 @@ CANCELLED = b"The SPARQL operation has been cancelled"
 GRACE_S = 5.0
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
+SEND_STALL_S = 600.0
+"""How long a write waits for the server to read more of its body. urllib3 sends a body
+under the *connect* time limit, and Oxigraph's bulk loader stops reading while it writes
+what it has read: under load, at 1M rows, for over 10 s, and an upload with the old 10 s
+limit was aborted and sent again whole (decisions #48)."""
 # Writes wait for the server as long as it works: a client that stops waiting does not
 # stop the server's write, and would then report a failure for a write that happened.
-# Only connecting has a time limit; a dead server resets the connection.
-WRITE_TIMEOUT = (10, None)
+# Only connecting and sending have a time limit; a dead server resets the connection (a
+# child server on this machine refuses at once, so a long limit costs nothing there).
+WRITE_TIMEOUT = (SEND_STALL_S, None)
 OXIGRAPH_MAX_UPDATE = 128 * MiB - MiB  # `oxigraph serve` refuses bodies over 128 MiB
 # How long the list of named graphs is trusted when a server without Oxigraph's
 # `union-default-graph` is given every graph by name (writes through the hub forget it).
