@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import resource
@@ -185,6 +186,19 @@ def process_cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+class ResentWrites(logging.Handler):
+    """Counts the publish's writes the store did not take and that were sent again
+    (`Publisher._again`): a run with any is slower than its work (decisions #48)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "writing it again" in record.getMessage():
+            self.count += 1
+
+
 def phase_floor(folder: Path) -> dict:
     import pyoxigraph as ox
 
@@ -212,6 +226,8 @@ def phase_hub(folder: Path) -> dict:
     config = load_config(folder / "hub.toml")
     store = connect_store(config)  # the default backend: a child `oxigraph serve`
     load_programme(store, config)
+    resent = ResentWrites()
+    logging.getLogger("hub.publish").addHandler(resent)
     server = running_server((folder / "store").resolve())
     server_pid = int(server["pid"]) if server else 0
     server_before = process_cpu_seconds(server_pid)
@@ -237,6 +253,7 @@ def phase_hub(folder: Path) -> dict:
     store.close()
     return {
         "again": again,
+        "resent": resent.count,
         "seconds": seconds,
         "status": report.status,
         "message": report.message,
@@ -376,6 +393,7 @@ def report(results: list[dict]) -> None:
     for r in results:
         phases = ", ".join(f"{k} {v:.1f}s" for k, v in r["hub"]["phases"].items())
         print(f"{r['rows']:,} rows, hub phases: {phases}")
+        print(f"  writes the store did not take, sent again: {r['hub'].get('resent', 0)}")
         if r["hub"]["status"] != "published":
             print(f"  run status {r['hub']['status']}: {r['hub']['message']}")
     print()
