@@ -259,12 +259,9 @@ def _sort_outside(sorter: str, blocks: Iterable[bytes], partial: Path) -> int:
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip()
             raise OSError(f"sorting the version failed ({sorter}: {message or 'no message'})")
-    count = 0
     with partial.open("rb") as out:
-        while data := out.read(1 << 24):
-            count += data.count(b"\n")
         os.fsync(out.fileno())
-    return count
+    return count_lines(partial)
 
 
 def _sort_here(blocks: Iterable[bytes], partial: Path) -> int:
@@ -332,6 +329,11 @@ def diff_versions(old: Path | None, new: Path, removed: Path, added: Path) -> Ch
 
 
 def count_lines(path: Path) -> int:
-    """Triples in a version file."""
+    """Lines in a file (a version's triples), read in blocks: a last line without a newline
+    counts too."""
+    count, last = 0, b"\n"
     with path.open("rb") as data:
-        return sum(1 for _ in data)
+        while block := data.read(1 << 24):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")

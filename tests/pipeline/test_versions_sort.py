@@ -187,3 +187,14 @@ def test_a_sort_that_is_not_gnu_is_not_used(
         assert target.read_text().startswith("<https://e.org/a>")
     finally:
         gnu_sort.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"), [(b"", 0), (b"a\n", 1), (b"a\nb", 2), (b"a\nb\n", 2), (b"\n\n", 2)]
+)
+def test_count_lines_counts_a_last_line_without_newline(
+    tmp_path: Path, text: bytes, lines: int
+) -> None:
+    path = tmp_path / "v.nt"
+    path.write_bytes(text)
+    assert versions.count_lines(path) == lines
