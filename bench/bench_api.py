@@ -588,34 +588,42 @@ def serve(folder: Path, port: int, workers: int = 1, api_processes: int = 0) -> 
     (the /api/v1 work in that many processes of the one server).
     """
     import os
+    import signal
 
     import uvicorn
 
     from hub.api import create_app
     from hub.api.v1.processes import close_pool
+    from hub.cli import exit_on_sigterm
     from hub.config import load_config
     from hub.store import connect_store
 
+    # as `hub serve`: the benchmark's SIGTERM ends this process through `finally`, which
+    # stops the worker pool and the store's server (else: "leaked semaphore objects")
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     config = load_config(folder / "hub.toml")
     config.serve.api_processes = api_processes
     store = connect_store(config, owner="bench")
-    if workers > 1:
-        os.environ["HUB_BENCH_FOLDER"] = str(folder)
-        uvicorn.run(
-            "bench_api:worker_app",
-            factory=True,
-            workers=workers,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-        )
-        return
-    app = create_app(config, store)
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        if workers > 1:
+            os.environ["HUB_BENCH_FOLDER"] = str(folder)
+            uvicorn.run(
+                "bench_api:worker_app",
+                factory=True,
+                workers=workers,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                access_log=False,
+            )
+            return
+        app = create_app(config, store)
+        try:
+            uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        finally:
+            close_pool(app.state)
     finally:
-        close_pool(app.state)
+        store.close()
 
 
 def worker_app() -> object:

@@ -513,8 +513,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # so `finally` blocks stop the store server cleanly
+def exit_on_sigterm(signum: int, frame: object) -> None:
+    """A SIGTERM handler: exit through `SystemExit`, so `finally` blocks stop the store
+    server and the API's worker pool cleanly (uvicorn raises the signal again once it has
+    shut down; the default action would end the process before them)."""
+    raise SystemExit(128 + signum)
 
 
 def _version() -> str:
@@ -529,7 +532,7 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        signal.signal(signal.SIGTERM, exit_on_sigterm)
     configure_logging(verbose=args.verbose)  # until the config says more ([log])
     try:
         config = load_config(args.config)
