@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 from hub.api import create_app
 from hub.api.v1.processes import WorkPool
 from tests.api_v1.conftest import DemoHub
+from tests.serving import alive
 
 URLS = [
     "/api/v1/entities?size=5",
@@ -90,15 +90,6 @@ sys.stdin.read()
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
-
-
 def test_workers_end_when_the_server_is_killed(demo_hub: DemoHub) -> None:
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(demo_hub.config.root / "hub.toml")],
@@ -109,12 +100,12 @@ def test_workers_end_when_the_server_is_killed(demo_hub: DemoHub) -> None:
     try:
         assert server.stdout is not None
         workers = [int(p) for p in server.stdout.readline().split()]
-        assert workers and all(_alive(p) for p in workers)
+        assert workers and all(alive(p) for p in workers)
         server.send_signal(signal.SIGKILL)  # no chance to close the pool
         server.wait(10)
         deadline = time.monotonic() + 10
-        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        while any(alive(p) for p in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(_alive(p) for p in workers)
+        assert not any(alive(p) for p in workers)
     finally:
         server.kill()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from rdflib.compare import isomorphic
 
 from harvesters import get_harvester
 from hub.errors import HarvestError
+from tests.serving import free_port
 
 harvest_sparql = get_harvester("sparql")
 
@@ -38,16 +38,10 @@ def _oxigraph() -> str:
     return str(found) if found.exists() else (shutil.which("oxigraph") or "oxigraph")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`oxigraph serve` on a free loopback port, with DATA (default graph) and a named graph."""
-    port = _free_port()
+    port = free_port()
     location = tmp_path_factory.mktemp("oxigraph")
     process = subprocess.Popen(
         [_oxigraph(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -15,14 +12,9 @@ import requests
 from hub.cli import main
 from hub.pipeline.run import run_source
 from tests.pipeline.conftest import MiniHub
+from tests.serving import start_hub_serve
 
 TOKEN = "a-test-token-of-32-characters-xx"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -33,25 +25,9 @@ def served(minihub: MiniHub, monkeypatch: pytest.MonkeyPatch):
     held = run_source(minihub.config, minihub.store, "places")
     assert held.status == "held"
     minihub.store.close()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "--config", str(minihub.config.path), "serve",
-         "--port", str(port), "--no-scheduler"],
-        env={**os.environ, "HUB_ADMIN_TOKEN": TOKEN},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail(f"hub serve did not start: {server.stderr.read() if server.stderr else ''}")
+    env = {**os.environ, "HUB_ADMIN_TOKEN": TOKEN}
+    server, base = start_hub_serve(minihub.config.path, env=env, ready_path="/health")
+    port = urlsplit(base).port
     yield minihub, port, first, held.run_id
     server.send_signal(signal.SIGTERM)
     server.wait(30)

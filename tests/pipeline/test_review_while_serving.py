@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 import requests
 
 from hub.cli import main
-from tests.pipeline.test_decisions_while_serving import free_port
+from tests.serving import start_hub_serve
 
 SOURCE = "smartic-operators"
 ENGLISH = (
@@ -51,24 +49,8 @@ def serving(demo_root: Path, capsys: pytest.CaptureFixture[str]):
     steward = new_token(config, capsys, "anna", "--role", "steward", "--source", SOURCE)
     viewer = new_token(config, capsys, "victor", "--role", "viewer")
     other = new_token(config, capsys, "olga", "--role", "steward", "--project", "itinera")
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("HUB_ADMIN_TOKEN", "HUB_TOKEN")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "--config", str(config), "serve", "--port", str(port),
-         "--no-scheduler"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/health/live", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail(f"hub serve did not start: {server.stderr.read() if server.stderr else ''}")
+    server, base = start_hub_serve(config, env=env)
     yield base, {"steward": steward, "viewer": viewer, "other": other}
     server.send_signal(signal.SIGTERM)
     server.wait(30)
