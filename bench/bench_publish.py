@@ -249,7 +249,11 @@ def phase_hub(folder: Path) -> dict:
                 csv.write("\n")
         started = time.perf_counter()
         rerun = run_source(config, store, "bench-places")
-        again[case] = {"seconds": time.perf_counter() - started, "status": rerun.status}
+        again[case] = {
+            "seconds": time.perf_counter() - started,
+            "status": rerun.status,
+            "phases": rerun.phases,
+        }
     store.close()
     return {
         "again": again,
@@ -393,6 +397,9 @@ def report(results: list[dict]) -> None:
     for r in results:
         phases = ", ".join(f"{k} {v:.1f}s" for k, v in r["hub"]["phases"].items())
         print(f"{r['rows']:,} rows, hub phases: {phases}")
+        for case, m in r["hub"].get("again", {}).items():
+            again = ", ".join(f"{k} {v:.2f}s" for k, v in m.get("phases", {}).items())
+            print(f"  {case}, phases: {again or '(none)'}")
         print(f"  writes the store did not take, sent again: {r['hub'].get('resent', 0)}")
         if r["hub"]["status"] != "published":
             print(f"  run status {r['hub']['status']}: {r['hub']['message']}")

@@ -8,6 +8,7 @@ through it too.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 import tempfile
@@ -251,6 +252,34 @@ def read_csv(
         raise HarvestError(
             source_id, f"{name} line {reader.line_num}: not valid CSV: {exc}; fix the file"
         ) from None
+
+
+def csv_rows_digest(
+    source_id: str, name: str, chunks: Iterator[bytes], read: ReadOptions
+) -> str | None:
+    """A SHA-256 of a CSV file's rows as `read_csv` reads them (same encoding and delimiter,
+    blank lines skipped): a file rewritten with the same rows (another line end, quoting, a
+    trailing newline) has the same digest. None if the bytes do not read as CSV (the reader
+    says why when it reads them).
+
+    Each row is hashed as its fields joined by U+001F and ended by U+001E; a row whose
+    fields hold U+001D-U+001F is hashed as U+001D and its `repr` instead, so no two
+    different sequences of rows hash the same text.
+    """
+    digest = hashlib.sha256()
+    update = digest.update
+    try:
+        lines = _text.decode_line_batches(source_id, name, chunks, read.encoding)
+        for row in csv.reader(chain.from_iterable(lines), delimiter=read.delimiter):
+            if not row:
+                continue
+            text = "\x1f".join(row)
+            if "\x1e" in text or "\x1d" in text or text.count("\x1f") != len(row) - 1:
+                text = "\x1d" + repr(row)
+            update((text + "\x1e").encode())
+    except (csv.Error, HarvestError):
+        return None
+    return digest.hexdigest()
 
 
 def _check_header(source_id: str, name: str, header: list[str], delimiter: str) -> None:

@@ -29,7 +29,14 @@ from harvesters import _xlsx
 from harvesters._common import location_options, mask_url
 from harvesters._http import HTTP_OPTIONS, HttpClient, HttpFields, HttpOptions, parse_http_options
 from harvesters._options import Text, declared
-from harvesters._readers import FORMATS, ReadFields, ReadOptions, parse_read_options, read_chunks
+from harvesters._readers import (
+    FORMATS,
+    ReadFields,
+    ReadOptions,
+    csv_rows_digest,
+    parse_read_options,
+    read_chunks,
+)
 from harvesters.context import HarvestContext
 from hub.errors import HarvestError
 
@@ -186,19 +193,42 @@ def _file_digest(source_id: str, opts: FileOptions) -> str:
     return digest.hexdigest()
 
 
+def _rows_digest(source_id: str, opts: FileOptions) -> str | None:
+    """The digest of a local CSV file's rows (`csv_rows_digest`), read once more from the
+    page cache; None for other formats."""
+    if opts.format != "csv":
+        return None
+    with _open_local(source_id, opts) as stream:
+        chunks = _local_chunks(source_id, opts.shown, stream)
+        return csv_rows_digest(source_id, opts.shown, chunks, opts.read)
+
+
+def _same_as_published(source_id: str, opts: FileOptions, context: HarvestContext) -> bool:
+    """Whether the file holds what the last published run's did: the same bytes (SHA-256),
+    or, for a CSV file, the same rows (a rewritten export). The pipeline offers the last
+    run's digests only under the same mapping, settings and checks."""
+    digest = _file_digest(source_id, opts)
+    context.state["sha256"] = digest
+    if context.previous.get("sha256") == digest:
+        if "rows_sha256" in context.previous:
+            context.state["rows_sha256"] = context.previous["rows_sha256"]
+        return True
+    rows = _rows_digest(source_id, opts)
+    if rows is None:
+        return False
+    context.state["rows_sha256"] = rows
+    return context.previous.get("rows_sha256") == rows
+
+
 def _read_local(
     source_id: str, opts: FileOptions, context: HarvestContext | None
 ) -> Iterator[dict]:
-    """The file's records; none, and the run marked unchanged, when its SHA-256 is the one
-    of the last published run's file (the pipeline offers it only under the same mapping,
-    settings and checks)."""
+    """The file's records; none, and the run marked unchanged, when it holds what the last
+    published run's file did (`_same_as_published`)."""
     assert opts.format is not None
-    if context is not None:
-        digest = _file_digest(source_id, opts)
-        context.state["sha256"] = digest
-        if context.previous.get("sha256") == digest:
-            context.unchanged = True
-            return
+    if context is not None and _same_as_published(source_id, opts, context):
+        context.unchanged = True
+        return
     with _open_local(source_id, opts) as stream:
         if opts.format == "xlsx":  # a local workbook is read in place, not copied
             yield from _xlsx.read_xlsx(

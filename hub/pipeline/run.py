@@ -168,6 +168,7 @@ class StagedRun:
             if self.context.unchanged:
                 report.status = "unchanged"
                 report.message = "the source reports no change since the last published run"
+                self._keep_harvest_state()
                 return False
             if self.context.incremental:
                 with self._phase("merge"):
@@ -207,6 +208,9 @@ class StagedRun:
 
     def _before_checks(self) -> None:
         """Called with the sorted version written, before SHACL and the version gates."""
+
+    def _keep_harvest_state(self) -> None:
+        """Called when the source is unchanged (a check keeps nothing)."""
 
     def _judge(self, findings: list[gates.Finding]) -> None:
         """Add the findings to the verdict and the report; stop at a failure if asked to."""
@@ -436,15 +440,28 @@ class StagedRun:
         self.report.triples = int(facts.get("triples", self.report.triples))
         return True
 
+    def _link_published(self, previous: Path) -> None:
+        """Make the version file, equal to the published one, a second name of it: the
+        publish then finds an empty change without reading both (`diff_versions`)."""
+        linked = self.version_file.with_name(self.version_file.name + ".link")
+        try:
+            os.link(previous, linked)
+            os.replace(linked, self.version_file)
+        except OSError:  # no hard links here: the publish compares the two files
+            linked.unlink(missing_ok=True)
+
     def _same_as_published(self) -> bool:
         """The new version is the published one, byte for byte, judged by the same checks."""
         previous = self.published_version()
         if previous is None or previous.stat().st_size != self.version_file.stat().st_size:
             return False
         facts = self._published_facts()
-        return facts.get("checks") == self.checks and filecmp.cmp(
+        if facts.get("checks") != self.checks or not filecmp.cmp(
             previous, self.version_file, shallow=False
-        )
+        ):
+            return False
+        self._link_published(previous)
+        return True
 
     def _validate(self) -> None:
         shapes_file = self.config.shapes_path
@@ -580,7 +597,12 @@ class SourceRun(StagedRun):
         report = self.report
         report.status = "unchanged"
         report.message = "the harvest gave exactly the published triples; nothing re-published"
-        if self.context.state:  # keep the new ETag / since / digest for the next run
+        self._keep_harvest_state()
+
+    def _keep_harvest_state(self) -> None:
+        """An unchanged run keeps the harvester's new state (ETag, since, the file's
+        digests) for the next run: what it describes is what is published."""
+        if self.context.state:
             from hub.pipeline.state import save_state
 
             # read again: a publish this run finished first (recovery) changed the state

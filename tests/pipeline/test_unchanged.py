@@ -5,9 +5,13 @@ maps or checks it changed."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
+
 from hub.pipeline.check import check_source
 from hub.pipeline.run import run_source
-from tests.pipeline.conftest import SHAPES, MiniHub
+from hub.pipeline.state import load_state
+from tests.pipeline.conftest import SHAPES, MiniHub, Row
 
 STRICTER = SHAPES.replace(
     "sh:property [ sh:path schema:name ; sh:minCount 1 ] ;",
@@ -16,12 +20,22 @@ STRICTER = SHAPES.replace(
 )
 
 
+def _rewrite(minihub: MiniHub, rows: list[Row], extra_column: bool = False) -> None:
+    """The same rows in a file whose bytes differ: CRLF line ends, every field quoted, a
+    blank line at the end; `extra_column` adds a column the mapping does not read."""
+    with minihub.csv.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+        out.writerow(["id", "name", "lat", "lon"] + (["note"] if extra_column else []))
+        for row in rows:
+            out.writerow(list(row) + (["unmapped"] if extra_column else []))
+        fh.write("\r\n")
+
+
 def test_the_published_version_again_is_not_checked_again(minihub: MiniHub) -> None:
     minihub.write(minihub.places(30))
     first = run_source(minihub.config, minihub.store, "places")
     assert first.status == "published" and "validate" in first.phases
-    with minihub.csv.open("a", encoding="utf-8") as csv:
-        csv.write("\n")  # another file (a blank line at the end), the same records
+    _rewrite(minihub, minihub.places(30), extra_column=True)  # other records, same triples
     again = run_source(minihub.config, minihub.store, "places")
     assert again.records == 30  # read and mapped again
     assert again.status == "unchanged", again.message
@@ -67,3 +81,40 @@ def test_a_new_mapping_reads_the_same_file_again(minihub: MiniHub) -> None:
     again = run_source(minihub.config, minihub.store, "places")
     assert again.records == 30 and again.status == "published", again.message
     assert again.triples == 30 * 6
+
+
+def test_the_same_rows_in_a_rewritten_csv_are_not_read_again(minihub: MiniHub) -> None:
+    minihub.write(minihub.places(30))
+    assert run_source(minihub.config, minihub.store, "places").status == "published"
+    before = minihub.csv.read_bytes()
+    _rewrite(minihub, minihub.places(30))
+    assert minihub.csv.read_bytes() != before
+    again = run_source(minihub.config, minihub.store, "places")
+    assert again.status == "unchanged", again.message
+    assert again.records == 0 and "harvest+map+stage" in again.phases  # not read, not mapped
+    # the new file's digest is kept: the next run finds the same bytes
+    state = load_state(minihub.config.data_path, "places").harvest
+    assert state["sha256"] == hashlib.sha256(minihub.csv.read_bytes()).hexdigest()
+    assert run_source(minihub.config, minihub.store, "places").status == "unchanged"
+    rows = minihub.places(30)
+    rows[7] = (rows[7][0], "Luogo sette", rows[7][2], rows[7][3])
+    _rewrite(minihub, rows)  # one row differs
+    changed = run_source(minihub.config, minihub.store, "places")
+    assert changed.status == "published" and changed.records == 30, changed.message
+    names = {
+        str(row["n"].value)
+        for row in minihub.store.select(
+            f"SELECT ?n WHERE {{ GRAPH <{minihub.live}> {{ ?s <http://schema.org/name> ?n }} }}"
+        )
+    }
+    assert "Luogo sette" in names and "Luogo 7" not in names
+
+
+def test_a_check_reads_a_rewritten_csv(minihub: MiniHub) -> None:
+    minihub.write(minihub.places(30))
+    assert run_source(minihub.config, minihub.store, "places").status == "published"
+    _rewrite(minihub, minihub.places(30))
+    state = load_state(minihub.config.data_path, "places").harvest
+    result = check_source(minihub.config, "places")
+    assert result.records == 30  # a steward's dry run reads the file whatever it holds
+    assert load_state(minihub.config.data_path, "places").harvest == state  # and keeps nothing

@@ -16,7 +16,13 @@ import pyoxigraph as ox
 import pytest
 
 from hub.pipeline import versions
-from hub.pipeline.versions import canonical_line, gnu_sort, sort_version
+from hub.pipeline.versions import (
+    ChangeCounts,
+    canonical_line,
+    diff_versions,
+    gnu_sort,
+    sort_version,
+)
 
 GENID = "https://hub.example.org/.well-known/genid/s/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -198,3 +204,19 @@ def test_count_lines_counts_a_last_line_without_newline(
     path = tmp_path / "v.nt"
     path.write_bytes(text)
     assert versions.count_lines(path) == lines
+
+
+def test_a_diff_of_one_file_under_two_names_is_empty(tmp_path: Path) -> None:
+    old = tmp_path / "old.nt"
+    old.write_bytes(b"<a> <p> <b> .\n<a> <p> <c> .\n")
+    linked = tmp_path / "linked.nt"
+    linked.hardlink_to(old)
+    removed, added = tmp_path / "removed.nt", tmp_path / "added.nt"
+    removed.write_bytes(b"stale\n")
+    assert diff_versions(old, linked, removed, added) == ChangeCounts(0, 0)
+    assert removed.read_bytes() == b"" and added.read_bytes() == b""
+    other = tmp_path / "other.nt"
+    other.write_bytes(b"<a> <p> <b> .\n<a> <p> <d> .\n")
+    assert diff_versions(old, other, removed, added) == ChangeCounts(1, 1)
+    assert removed.read_bytes() == b"<a> <p> <c> .\n"
+    assert added.read_bytes() == b"<a> <p> <d> .\n"
