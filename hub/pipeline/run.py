@@ -168,7 +168,7 @@ class StagedRun:
             if self.context.unchanged:
                 report.status = "unchanged"
                 report.message = "the source reports no change since the last published run"
-                self._keep_harvest_state()
+                self._keep_harvest_state(over_previous=True)
                 return False
             if self.context.incremental:
                 with self._phase("merge"):
@@ -209,7 +209,7 @@ class StagedRun:
     def _before_checks(self) -> None:
         """Called with the sorted version written, before SHACL and the version gates."""
 
-    def _keep_harvest_state(self) -> None:
+    def _keep_harvest_state(self, *, over_previous: bool = False) -> None:
         """Called when the source is unchanged (a check keeps nothing)."""
 
     def _judge(self, findings: list[gates.Finding]) -> None:
@@ -599,15 +599,19 @@ class SourceRun(StagedRun):
         report.message = "the harvest gave exactly the published triples; nothing re-published"
         self._keep_harvest_state()
 
-    def _keep_harvest_state(self) -> None:
+    def _keep_harvest_state(self, *, over_previous: bool = False) -> None:
         """An unchanged run keeps the harvester's new state (ETag, since, the file's
-        digests) for the next run: what it describes is what is published."""
+        digests) for the next run: what it describes is what is published.
+
+        `over_previous`: the harvester stopped early (a 304, the same file), so its state
+        may be partial; it updates the published run's instead of replacing it."""
         if self.context.state:
             from hub.pipeline.state import save_state
 
             # read again: a publish this run finished first (recovery) changed the state
             self.state = load_state(self.config.data_path, self.source.id)
-            self.state.harvest = dict(self.context.state)
+            kept = dict(self.state.harvest) if over_previous else {}
+            self.state.harvest = kept | dict(self.context.state)
             save_state(self.config.data_path, self.source.id, self.state)
 
     def _check_project(self) -> None:

@@ -86,6 +86,8 @@ def test_a_new_mapping_reads_the_same_file_again(minihub: MiniHub) -> None:
 def test_the_same_rows_in_a_rewritten_csv_are_not_read_again(minihub: MiniHub) -> None:
     minihub.write(minihub.places(30))
     assert run_source(minihub.config, minihub.store, "places").status == "published"
+    published = load_state(minihub.config.data_path, "places").harvest
+    assert set(published) == {"sha256", "rows_sha256"}
     before = minihub.csv.read_bytes()
     _rewrite(minihub, minihub.places(30))
     assert minihub.csv.read_bytes() != before
@@ -95,7 +97,9 @@ def test_the_same_rows_in_a_rewritten_csv_are_not_read_again(minihub: MiniHub) -
     # the new file's digest is kept: the next run finds the same bytes
     state = load_state(minihub.config.data_path, "places").harvest
     assert state["sha256"] == hashlib.sha256(minihub.csv.read_bytes()).hexdigest()
+    assert state["rows_sha256"] == published["rows_sha256"]
     assert run_source(minihub.config, minihub.store, "places").status == "unchanged"
+    assert load_state(minihub.config.data_path, "places").harvest == state  # the same bytes
     rows = minihub.places(30)
     rows[7] = (rows[7][0], "Luogo sette", rows[7][2], rows[7][3])
     _rewrite(minihub, rows)  # one row differs
