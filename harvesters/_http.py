@@ -535,6 +535,7 @@ class HttpClient:
                 self._record_validators(response, state_key, shown)
                 if mark_unchanged:
                     self.context.unchanged = True
+                    self.context.unchanged_because = f"{shown} answered 304 Not Modified"
                 return response
             if not 200 <= code < 300:
                 response.close()

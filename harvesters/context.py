@@ -35,6 +35,10 @@ class HarvestContext:
     unchanged: bool = False
     """Set when the source said nothing changed (HTTP 304): nothing is re-published."""
 
+    unchanged_because: str = ""
+    """With `unchanged`, how the harvester knew, for the run's message ("the server
+    answered 304 Not Modified")."""
+
     incremental: bool = False
     """Set when the records are only the changes since `previous` (the pipeline merges them
     into the published version, replacing entities by subject, instead of replacing it)."""

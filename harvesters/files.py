@@ -203,21 +203,24 @@ def _rows_digest(source_id: str, opts: FileOptions) -> str | None:
         return csv_rows_digest(source_id, opts.shown, chunks, opts.read)
 
 
-def _same_as_published(source_id: str, opts: FileOptions, context: HarvestContext) -> bool:
-    """Whether the file holds what the last published run's did: the same bytes (SHA-256),
-    or, for a CSV file, the same rows (a rewritten export). The pipeline offers the last
-    run's digests only under the same mapping, settings and checks."""
+def _same_as_published(source_id: str, opts: FileOptions, context: HarvestContext) -> str:
+    """How the file holds what the last published run's did: the same bytes (SHA-256),
+    or, for a CSV file, the same rows (a rewritten export); "" if it does not. The
+    pipeline offers the last run's digests only under the same mapping, settings and
+    checks."""
     digest = _file_digest(source_id, opts)
     context.state["sha256"] = digest
     if context.previous.get("sha256") == digest:
         if "rows_sha256" in context.previous:
             context.state["rows_sha256"] = context.previous["rows_sha256"]
-        return True
+        return f"{opts.shown} is byte for byte the published run's file"
     rows = _rows_digest(source_id, opts)
     if rows is None:
-        return False
+        return ""
     context.state["rows_sha256"] = rows
-    return context.previous.get("rows_sha256") == rows
+    if context.previous.get("rows_sha256") != rows:
+        return ""
+    return f"{opts.shown} was written again with the published run's rows"
 
 
 def _read_local(
@@ -226,8 +229,9 @@ def _read_local(
     """The file's records; none, and the run marked unchanged, when it holds what the last
     published run's file did (`_same_as_published`)."""
     assert opts.format is not None
-    if context is not None and _same_as_published(source_id, opts, context):
+    if context is not None and (because := _same_as_published(source_id, opts, context)):
         context.unchanged = True
+        context.unchanged_because = because
         return
     with _open_local(source_id, opts) as stream:
         if opts.format == "xlsx":  # a local workbook is read in place, not copied

@@ -168,6 +168,8 @@ class StagedRun:
             if self.context.unchanged:
                 report.status = "unchanged"
                 report.message = "the source reports no change since the last published run"
+                if self.context.unchanged_because:
+                    report.message += f": {self.context.unchanged_because}"
                 self._keep_harvest_state(over_previous=True)
                 return False
             if self.context.incremental:

@@ -37,6 +37,7 @@ def test_unchanged_http_sources_make_one_conditional_request(
     before = vivimed.requests
     report = run_source(demo_config, store, "vivimed-events")
     assert report.status == "unchanged" and report.records == 0, report.summary()
+    assert "answered 304 Not Modified" in report.message  # how the hub knew, for the steward
     assert vivimed.requests - before == 1
 
     # an edited event is picked up by the next (incremental) harvest, the others kept

@@ -66,6 +66,7 @@ def test_the_same_file_is_not_read_again(minihub: MiniHub) -> None:
     again = run_source(minihub.config, minihub.store, "places")
     assert again.status == "unchanged", again.message
     assert again.records == 0 and "no change" in again.message  # not read: same SHA-256
+    assert again.message.endswith("places.csv is byte for byte the published run's file")
     minihub.write(minihub.places(31))
     assert run_source(minihub.config, minihub.store, "places").status == "published"
 
@@ -94,6 +95,7 @@ def test_the_same_rows_in_a_rewritten_csv_are_not_read_again(minihub: MiniHub) -
     again = run_source(minihub.config, minihub.store, "places")
     assert again.status == "unchanged", again.message
     assert again.records == 0 and "harvest+map+stage" in again.phases  # not read, not mapped
+    assert again.message.endswith("places.csv was written again with the published run's rows")
     # the new file's digest is kept: the next run finds the same bytes
     state = load_state(minihub.config.data_path, "places").harvest
     assert state["sha256"] == hashlib.sha256(minihub.csv.read_bytes()).hexdigest()
