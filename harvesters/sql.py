@@ -3,6 +3,10 @@
 Rows are streamed with a server-side cursor, `batch_size` rows at a time; values keep
 their Python types (Decimal, date, datetime, ...). Stopping a MySQL harvest early
 still reads the rest of its result (pymysql drains it), so take samples with LIMIT.
+
+With `changed_query` (e.g. `SELECT count(*), max(updated_at) FROM offers`), each run
+first asks it; the same answer as the last published run's marks the run unchanged and
+the records are not read (the pipeline offers that answer only under the same recipe).
 """
 
 from __future__ import annotations
@@ -52,6 +56,12 @@ class Options(KindOptions):
     query: Text = Field(description="a SELECT (or WITH) query")
     params: Params = Field(default_factory=dict, description="values for :name in the query")
     batch_size: PositiveInt = Field(1000, description="rows fetched at a time")
+    changed_query: Text | None = Field(
+        None,
+        description="a query whose first row changes whenever options.query's rows do "
+        "(e.g. SELECT count(*), max(updated_at) FROM offers); when it answers as at the "
+        "last published run, the run is unchanged and the records are not read",
+    )
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class SqlOptions:
     query: str
     params: dict[str, Any] = field(default_factory=dict)
     batch_size: int = 1000
+    changed_query: str | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -110,6 +121,7 @@ def parse_options(source_id: str, options: Mapping[str, Any], root: Path) -> Sql
         query=given.query,
         params=dict(given.params),
         batch_size=given.batch_size,
+        changed_query=given.changed_query,
     )
 
 
@@ -190,7 +202,48 @@ def _refuse_doubled(source_id: str, columns: list[str]) -> None:
         )
 
 
-def _iterate(source_id: str, opts: SqlOptions) -> Iterator[dict]:
+def _answer_of(source_id: str, opts: SqlOptions, connection: Any) -> list[str]:
+    """The first row of options.changed_query, as text the harvest state keeps (each value's
+    `repr`: 1 and '1', None and 'None' differ)."""
+    import sqlalchemy as sa
+
+    assert opts.changed_query is not None
+    try:
+        result = connection.execute(sa.text(opts.changed_query), opts.params)
+        if not result.returns_rows:
+            raise HarvestError(
+                source_id,
+                "options.changed_query returns no rows; it must be a SELECT whose one row "
+                "changes with the records, e.g. SELECT count(*), max(updated_at) FROM offers",
+            )
+        row = result.first()
+    except sa.exc.SQLAlchemyError as exc:
+        said = _db_message(exc, opts.secrets)
+        raise HarvestError(
+            source_id, f"options.changed_query failed: {said}; check options.changed_query"
+        ) from None
+    return [] if row is None else [repr(value) for value in row]
+
+
+def _unchanged(
+    source_id: str, opts: SqlOptions, connection: Any, context: HarvestContext | None
+) -> bool:
+    """Whether options.changed_query answers as it did at the last published run (the
+    pipeline offers that answer only under the same mapping, settings and checks)."""
+    if context is None or opts.changed_query is None:
+        return False
+    answer = _answer_of(source_id, opts, connection)
+    context.state["changed_query"] = answer
+    if context.previous.get("changed_query") != answer:
+        return False
+    context.unchanged = True
+    context.unchanged_because = (
+        f"options.changed_query gave the published run's answer ({', '.join(answer)})"
+    )
+    return True
+
+
+def _iterate(source_id: str, opts: SqlOptions, context: HarvestContext | None) -> Iterator[dict]:
     import sqlalchemy as sa
 
     engine = _engine(source_id, opts)
@@ -205,6 +258,8 @@ def _iterate(source_id: str, opts: SqlOptions) -> Iterator[dict]:
             ) from None
         result: sa.CursorResult[Any] | None = None
         try:
+            if _unchanged(source_id, opts, connection, context):
+                return
             result = connection.execution_options(stream_results=True).execute(
                 sa.text(opts.query), opts.params
             )
@@ -241,4 +296,4 @@ def harvest_sql(
 ) -> Iterator[dict]:
     """Rows of a SQL query as dicts; options are checked now, the database queried lazily."""
     opts = parse_options(source_id, options, Path(root))
-    return _iterate(source_id, opts)
+    return _iterate(source_id, opts, context)

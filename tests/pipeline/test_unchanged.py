@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import sqlite3
 
+from hub.config import load_config
 from hub.pipeline.check import check_source
 from hub.pipeline.run import run_source
 from hub.pipeline.state import load_state
@@ -124,3 +126,30 @@ def test_a_check_reads_a_rewritten_csv(minihub: MiniHub) -> None:
     result = check_source(minihub.config, "places")
     assert result.records == 30  # a steward's dry run reads the file whatever it holds
     assert load_state(minihub.config.data_path, "places").harvest == state  # and keeps nothing
+
+
+def test_a_sql_source_whose_changed_query_answers_alike_is_not_read(minihub: MiniHub) -> None:
+    with sqlite3.connect(minihub.root / "places.sqlite") as db:
+        db.execute("CREATE TABLE places (id TEXT, name TEXT, lat TEXT, lon TEXT, edited TEXT)")
+        db.executemany("INSERT INTO places VALUES (?, ?, ?, ?, '2026-01-01')", minihub.places(30))
+    db.close()
+    config = minihub.config.path.read_text(encoding="utf-8")
+    config = config.replace('kind = "files"', 'kind = "sql"').replace(
+        'path = "places.csv"',
+        'url = "sqlite:///places.sqlite"\n'
+        'query = "SELECT id, name, lat, lon FROM places ORDER BY id"\n'
+        'changed_query = "SELECT count(*), max(edited) FROM places"',
+    )
+    minihub.config.path.write_text(config, encoding="utf-8")
+    minihub.config = load_config(minihub.config.path)
+    assert run_source(minihub.config, minihub.store, "places").status == "published"
+    again = run_source(minihub.config, minihub.store, "places")
+    assert again.status == "unchanged" and again.records == 0, again.message
+    assert "options.changed_query gave the published run's answer (30, '2026-01-01')" in (
+        again.message
+    )
+    with sqlite3.connect(minihub.root / "places.sqlite") as db:
+        db.execute("UPDATE places SET name = 'Luogo sette', edited = '2026-02-01' WHERE id = 'p7'")
+    db.close()
+    changed = run_source(minihub.config, minihub.store, "places")
+    assert changed.status == "published" and changed.records == 30, changed.message
