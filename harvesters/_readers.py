@@ -35,7 +35,9 @@ from hub.errors import HarvestError
 
 FORMATS = ("csv", "json", "geojson", "xlsx", "kml", "gpx")
 _DELIMITERS = (",", ";", "\t", "|")
-_SPOOL = 16 * 1024 * 1024  # an XLSX download larger than this goes to a temporary file
+SPOOL_BYTES = 16 * 1024 * 1024
+"""A download kept whole (XLSX, or to compare with the last run's) goes to a temporary file
+beyond this size."""
 # 43,71 or -1.234,5 (thousands with points): a number written with a decimal comma
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+\s*$")
 
@@ -125,7 +127,7 @@ def read_chunks(
         yield from _geoxml.read_gpx(source_id, name, chunks)
     elif fmt == "xlsx":
         # a zip archive is read from its end: keep the whole download, on disk if large
-        with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as spool:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
             for chunk in chunks:
                 spool.write(chunk)
             spool.seek(0)

@@ -9,14 +9,20 @@ very large ones, or publish them as CSV).
 Over HTTP the download goes through the shared HTTP layer (`_http`: retries, rate
 limit, auth) and is conditional: the ETag / Last-Modified of the last published run
 are sent back, and a 304 gives no records and marks the run unchanged.
+
+A local file, or a pipeline run's download (kept whole first, on disk when large), that
+holds what the last published run's did is not read: the same bytes (SHA-256), or for
+CSV the same rows in other bytes (`csv_rows_digest`: an export written again).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -31,6 +37,7 @@ from harvesters._http import HTTP_OPTIONS, HttpClient, HttpFields, HttpOptions, 
 from harvesters._options import Text, declared
 from harvesters._readers import (
     FORMATS,
+    SPOOL_BYTES,
     ReadFields,
     ReadOptions,
     csv_rows_digest,
@@ -193,7 +200,28 @@ def _file_digest(source_id: str, opts: FileOptions) -> str:
     return digest.hexdigest()
 
 
-def _rows_digest(source_id: str, opts: FileOptions) -> str | None:
+def _same_as_published(
+    shown: str, digest: str, rows_digest: Callable[[], str | None], context: HarvestContext
+) -> str:
+    """How a file holds what the last published run's did: the same bytes (`digest`, its
+    SHA-256), or the same rows (`rows_digest()`, asked only when the bytes differ: a
+    rewritten CSV export); "" if it does not. The pipeline offers the last run's digests
+    only under the same mapping, settings and checks."""
+    context.state["sha256"] = digest
+    if context.previous.get("sha256") == digest:
+        if "rows_sha256" in context.previous:
+            context.state["rows_sha256"] = context.previous["rows_sha256"]
+        return f"{shown} is byte for byte the published run's file"
+    rows = rows_digest()
+    if rows is None:
+        return ""
+    context.state["rows_sha256"] = rows
+    if context.previous.get("rows_sha256") != rows:
+        return ""
+    return f"{shown} was written again with the published run's rows"
+
+
+def _local_rows_digest(source_id: str, opts: FileOptions) -> str | None:
     """The digest of a local CSV file's rows (`csv_rows_digest`), read once more from the
     page cache; None for other formats."""
     if opts.format != "csv":
@@ -203,36 +231,19 @@ def _rows_digest(source_id: str, opts: FileOptions) -> str | None:
         return csv_rows_digest(source_id, opts.shown, chunks, opts.read)
 
 
-def _same_as_published(source_id: str, opts: FileOptions, context: HarvestContext) -> str:
-    """How the file holds what the last published run's did: the same bytes (SHA-256),
-    or, for a CSV file, the same rows (a rewritten export); "" if it does not. The
-    pipeline offers the last run's digests only under the same mapping, settings and
-    checks."""
-    digest = _file_digest(source_id, opts)
-    context.state["sha256"] = digest
-    if context.previous.get("sha256") == digest:
-        if "rows_sha256" in context.previous:
-            context.state["rows_sha256"] = context.previous["rows_sha256"]
-        return f"{opts.shown} is byte for byte the published run's file"
-    rows = _rows_digest(source_id, opts)
-    if rows is None:
-        return ""
-    context.state["rows_sha256"] = rows
-    if context.previous.get("rows_sha256") != rows:
-        return ""
-    return f"{opts.shown} was written again with the published run's rows"
-
-
 def _read_local(
     source_id: str, opts: FileOptions, context: HarvestContext | None
 ) -> Iterator[dict]:
     """The file's records; none, and the run marked unchanged, when it holds what the last
     published run's file did (`_same_as_published`)."""
     assert opts.format is not None
-    if context is not None and (because := _same_as_published(source_id, opts, context)):
-        context.unchanged = True
-        context.unchanged_because = because
-        return
+    if context is not None:
+        digest = _file_digest(source_id, opts)
+        rows = partial(_local_rows_digest, source_id, opts)
+        if because := _same_as_published(opts.shown, digest, rows, context):
+            context.unchanged = True
+            context.unchanged_because = because
+            return
     with _open_local(source_id, opts) as stream:
         if opts.format == "xlsx":  # a local workbook is read in place, not copied
             yield from _xlsx.read_xlsx(
@@ -266,7 +277,39 @@ def _read_http(source_id: str, opts: FileOptions, context: HarvestContext | None
                     f"{', '.join(FORMATS)}",
                 )
             chunks = response_chunks(source_id, opts.shown, response)
-            yield from read_chunks(source_id, opts.shown, fmt, chunks, opts.read)
+            if context is None:  # records flow while the body still downloads
+                yield from read_chunks(source_id, opts.shown, fmt, chunks, opts.read)
+                return
+            yield from _read_download(source_id, opts, fmt, chunks, context)
+
+
+def _read_download(
+    source_id: str, opts: FileOptions, fmt: str, chunks: Iterator[bytes], context: HarvestContext
+) -> Iterator[dict]:
+    """A pipeline run's download, kept whole first (on disk beyond `SPOOL_BYTES`): none of
+    its records, and the run unchanged, when it holds what the published run's did (a
+    server without validators, or one whose export is made again every night)."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
+        digest = hashlib.sha256()
+        for chunk in chunks:
+            body.write(chunk)
+            digest.update(chunk)
+
+        def spooled() -> Iterator[bytes]:
+            body.seek(0)
+            while chunk := body.read(_CHUNK):
+                yield chunk
+
+        def rows() -> str | None:
+            if fmt != "csv":
+                return None
+            return csv_rows_digest(source_id, opts.shown, spooled(), opts.read)
+
+        if because := _same_as_published(opts.shown, digest.hexdigest(), rows, context):
+            context.unchanged = True
+            context.unchanged_because = because
+            return
+        yield from read_chunks(source_id, opts.shown, fmt, spooled(), opts.read)
 
 
 def harvest_files(
