@@ -113,23 +113,21 @@ def test_without_a_context_the_records_are_read(sqlite_db: sa.Engine, tmp_path: 
     assert len(list(harvest_sql("offers", options, root=tmp_path))) == 2  # `hub check`, tools
 
 
+def _on_server(engine: sa.Engine, table: str, timestamp: str) -> None:
+    """`check_changed_query` on a database server, in a table dropped afterwards."""
+    _create(engine, table, timestamp)
+    try:
+        check_changed_query(engine.url.render_as_string(hide_password=False), table, engine)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+
+
 @pytest.mark.postgres
 def test_postgres_changed_query(pg_engine: sa.Engine, table_name: str) -> None:
-    _create(pg_engine, table_name, "TIMESTAMP")
-    try:
-        url = pg_engine.url.render_as_string(hide_password=False)
-        check_changed_query(url, table_name, pg_engine)
-    finally:
-        with pg_engine.begin() as connection:
-            connection.execute(sa.text(f"DROP TABLE IF EXISTS {table_name}"))
+    _on_server(pg_engine, table_name, "TIMESTAMP")
 
 
 @pytest.mark.mariadb
 def test_mariadb_changed_query(mariadb_engine: sa.Engine, table_name: str) -> None:
-    _create(mariadb_engine, table_name, "DATETIME")
-    try:
-        url = mariadb_engine.url.render_as_string(hide_password=False)
-        check_changed_query(url, table_name, mariadb_engine)
-    finally:
-        with mariadb_engine.begin() as connection:
-            connection.execute(sa.text(f"DROP TABLE IF EXISTS {table_name}"))
+    _on_server(mariadb_engine, table_name, "DATETIME")
