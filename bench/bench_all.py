@@ -14,8 +14,10 @@ benchmarks that answer "how fast is the hub":
                                       in the server's threads and with api_processes = 3
 
 Each prints its own table (see its docstring for what it measures); this script adds the
-machine and the wall time of each. `--quick` runs the same at a tenth of the size (a
-smoke run: the figures of record are the full ones).
+machine and the wall time of each, and ends with one table of the goals of issue 14: each
+goal, what this run measured (the benchmarks record their key figures in a file named by
+`HUB_BENCH_GOALS`, see `goals.py`), and whether it is met. `--quick` runs the same at a
+tenth of the size (a smoke run: the figures of record are the full ones).
 
     python bench/bench_all.py                   # ~30 min to 2 hours on 2 cores
     python bench/bench_all.py --quick           # ~15 minutes
@@ -25,12 +27,16 @@ smoke run: the figures of record are the full ones).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import goals
 
 BENCH = Path(__file__).resolve().parent
 
@@ -100,14 +106,22 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"load average at start: {os.getloadavg()[0]:.1f} (figures assume an idle machine)")
     failed = []
-    for name in names:
-        command = [sys.executable, str(BENCH / plan[name][0]), *plan[name][1:]]
-        print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
-        started = time.perf_counter()
-        result = subprocess.run(command, check=False)
-        print(f"=== {name}: {time.perf_counter() - started:.0f} s, exit {result.returncode}")
-        if result.returncode != 0:
-            failed.append(name)
+    with tempfile.TemporaryDirectory(prefix="hub-bench-goals-") as folder:
+        figures = Path(folder) / "goals.json"
+        env = {**os.environ, goals.ENV: str(figures)}  # each benchmark records its figures
+        for name in names:
+            command = [sys.executable, str(BENCH / plan[name][0]), *plan[name][1:]]
+            print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
+            started = time.perf_counter()
+            result = subprocess.run(command, check=False, env=env)
+            print(f"=== {name}: {time.perf_counter() - started:.0f} s, exit {result.returncode}")
+            if result.returncode != 0:
+                failed.append(name)
+        recorded = json.loads(figures.read_text(encoding="utf-8")) if figures.is_file() else {}
+    print(
+        f"\n=== the goals, from the figures above ({'quick run: a tenth of the sizes, ' if args.quick else ''}machine: {machine()})"
+    )
+    print(goals.table({part: recorded.get(part, {}) for part in names}))
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")
 

@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import goals
+
 SOURCES = 10
 PROJECTS = (
     "smart-destination",
@@ -1002,6 +1004,18 @@ def _measure_server(
     return results
 
 
+def record_goals(results: list[Result], clients: int, entities: int) -> None:
+    """p95 of every API call at the most clients, per way of serving, for bench_all."""
+    by_setup: dict[str, dict[str, float]] = {}
+    for r in results:
+        if r.target == "api" and r.clients == clients:
+            setup = r.setup.strip(" ()") or "in the server's threads"
+            by_setup.setdefault(f"{clients} clients, {entities:,} entities, {setup}", {})[
+                r.name
+            ] = r.pct(95) if not r.errors else float("inf")
+    goals.record("api", by_setup)
+
+
 HEADER = (
     "| target | call | clients | requests | p50 ms | p95 ms | p99 ms | mean ms | req/s | errors "
     "| rows | matches |\n"
@@ -1086,6 +1100,7 @@ def main() -> None:
     for r in results:
         if r.errors:
             print(f"{r.target} {r.name} x{r.clients}: {r.errors} errors, first: {r.first_error}")
+    record_goals(results, max(args.clients), args.entities)
     if not (args.keep or args.workdir):
         shutil.rmtree(folder, ignore_errors=True)
 

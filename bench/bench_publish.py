@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import goals
+
 TOWNS = [
     "Lucca",
     "Pisa",
@@ -460,6 +462,7 @@ def main() -> None:
     results = [measure(rows, work) for rows in sizes]
     if results:
         report(results)
+        record_goals(results[-1])
     if args.republish:
         import bench_republish
 
@@ -468,7 +471,30 @@ def main() -> None:
             republished += bench_republish.run_size(work, triples)
         bench_republish.report(republished)
     if args.sources:
-        report_many(measure_many(args.sources, args.source_rows, work), args.source_rows)
+        many = measure_many(args.sources, args.source_rows, work)
+        report_many(many, args.source_rows)
+        seconds = [run["seconds"] for run in many["runs"]]
+        if len(seconds) > 2:
+            others = [s / seconds[0] for s in seconds[1:-1]]
+            last = {"tenth": seconds[-1] / seconds[0], "others": [min(others), max(others)]}
+            goals.record("ingest", {**last, "sources": len(seconds)})
+
+
+def record_goals(result: dict) -> None:
+    """The largest run's ratio to the floor and its unchanged re-harvests, for bench_all."""
+    hub, floor = result["hub"], result["floor"]
+    goals.record(
+        "ingest",
+        {
+            "rows": result["rows"],
+            "ratio": hub["seconds"] / floor["seconds"],
+            "seconds": hub["seconds"],
+            "floor_s": floor["seconds"],
+            "unchanged": {
+                case: m["seconds"] / hub["seconds"] for case, m in hub.get("again", {}).items()
+            },
+        },
+    )
 
 
 if __name__ == "__main__":
