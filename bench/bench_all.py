@@ -118,9 +118,8 @@ def main() -> None:
             if result.returncode != 0:
                 failed.append(name)
         recorded = json.loads(figures.read_text(encoding="utf-8")) if figures.is_file() else {}
-    print(
-        f"\n=== the goals, from the figures above ({'quick run: a tenth of the sizes, ' if args.quick else ''}machine: {machine()})"
-    )
+    size = "quick run: a tenth of the sizes, " if args.quick else ""
+    print(f"\n=== the goals, from the figures above ({size}machine: {machine()})")
     print(goals.table({part: recorded.get(part, {}) for part in names}))
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")

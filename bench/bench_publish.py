@@ -476,7 +476,7 @@ def main() -> None:
         seconds = [run["seconds"] for run in many["runs"]]
         if len(seconds) > 2:
             others = [s / seconds[0] for s in seconds[1:-1]]
-            last = {"tenth": seconds[-1] / seconds[0], "others": [min(others), max(others)]}
+            last = {"last": seconds[-1] / seconds[0], "others": [min(others), max(others)]}
             goals.record("ingest", {**last, "sources": len(seconds)})
 
 

@@ -100,13 +100,13 @@ def _ingest(i: dict[str, Any]) -> list[Row]:
         )
     else:
         rows.append((f"ingest ≤ {INGEST_RATIO:g}x the bulk-load floor", "", NOT_RUN))
-    if "tenth" in i:
+    if "last" in i:
         rows.append(
             (
                 f"a source's cost independent of the hub's size (the last of {i['sources']} "
                 "sources against the first)",
-                f"{i['tenth']:.2f}x (the others {i['others'][0]:.2f}–{i['others'][1]:.2f}x)",
-                _spread_verdict(i["tenth"], i["others"], i["sources"]),
+                f"{i['last']:.2f}x (the others {i['others'][0]:.2f}–{i['others'][1]:.2f}x)",
+                _spread_verdict(i["last"], i["others"], i["sources"]),
             )
         )
     return rows

@@ -534,8 +534,7 @@ class HttpClient:
             if code == 304 and conditional:
                 self._record_validators(response, state_key, shown)
                 if mark_unchanged:
-                    self.context.unchanged = True
-                    self.context.unchanged_because = f"{shown} answered 304 Not Modified"
+                    self.context.mark_unchanged(f"{shown} answered 304 Not Modified")
                 return response
             if not 200 <= code < 300:
                 response.close()

@@ -351,7 +351,7 @@ def _iterate(source_id: str, opts: CkanOptions, context: HarvestContext) -> Iter
                     yield from _read(source_id, opts, earlier, again)
                 skipped.clear()
         if not changed:
-            context.unchanged = True
+            context.mark_unchanged("every resource of the dataset answered 304 Not Modified")
 
 
 def harvest_ckan(

@@ -45,3 +45,8 @@ class HarvestContext:
 
     requests: int = 0
     """HTTP requests made (for reports and tests)."""
+
+    def mark_unchanged(self, because: str) -> None:
+        """Say the source has nothing new since the last published run, and how it is known."""
+        self.unchanged = True
+        self.unchanged_because = because

@@ -241,8 +241,7 @@ def _read_local(
         digest = _file_digest(source_id, opts)
         rows = partial(_local_rows_digest, source_id, opts)
         if because := _same_as_published(opts.shown, digest, rows, context):
-            context.unchanged = True
-            context.unchanged_because = because
+            context.mark_unchanged(because)
             return
     with _open_local(source_id, opts) as stream:
         if opts.format == "xlsx":  # a local workbook is read in place, not copied
@@ -297,8 +296,7 @@ def _read_download(
 
         def spooled() -> Iterator[bytes]:
             body.seek(0)
-            while chunk := body.read(_CHUNK):
-                yield chunk
+            return _local_chunks(source_id, opts.shown, body)
 
         def rows() -> str | None:
             if fmt != "csv":
@@ -306,8 +304,7 @@ def _read_download(
             return csv_rows_digest(source_id, opts.shown, spooled(), opts.read)
 
         if because := _same_as_published(opts.shown, digest.hexdigest(), rows, context):
-            context.unchanged = True
-            context.unchanged_because = because
+            context.mark_unchanged(because)
             return
         yield from read_chunks(source_id, opts.shown, fmt, spooled(), opts.read)
 

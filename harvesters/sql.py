@@ -236,8 +236,7 @@ def _unchanged(
     context.state["changed_query"] = answer
     if context.previous.get("changed_query") != answer:
         return False
-    context.unchanged = True
-    context.unchanged_because = (
+    context.mark_unchanged(
         f"options.changed_query gave the published run's answer ({', '.join(answer)})"
     )
     return True
